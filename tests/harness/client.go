@@ -1,0 +1,137 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"vrlab/labrpc"
+	"vrlab/vr"
+)
+
+// Client is a vr.Client of the cluster with its own labrpc ends. It reaches
+// the replicas of the main group (group 0) only.
+type Client struct {
+	c     *Cluster
+	id    int
+	names []string
+	vc    *vr.Client
+	seq   int
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // Start-ed invocations
+}
+
+// NewClient connects a new client to the cluster.
+func (c *Cluster) NewClient() *Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cl := &Client{c: c, id: len(c.clients)}
+	ends := make([]*labrpc.ClientEnd, c.n)
+	for j := 0; j < c.n; j++ {
+		name := fmt.Sprintf("client%d-to-%d", cl.id, j)
+		cl.names = append(cl.names, name)
+		ends[j] = c.net.MakeEnd(name)
+		c.net.Connect(name, serverName(j))
+	}
+	cl.vc = vr.MakeClient(ends)
+	cl.ctx, cl.cancel = context.WithCancel(context.Background())
+	c.clients = append(c.clients, cl)
+	cl.applyLinksLocked()
+	return cl
+}
+
+func (cl *Client) applyLinksLocked() {
+	for j, name := range cl.names {
+		cl.c.net.Enable(name, cl.c.group[j] == 0)
+	}
+}
+
+// NextOp returns a fresh op, unique in the test, padded to at least size
+// bytes.
+func (cl *Client) NextOp(size int) []byte {
+	cl.seq++
+	op := []byte(fmt.Sprintf("c%d-op%d;", cl.id, cl.seq))
+	for len(op) < size {
+		op = append(op, '.')
+	}
+	return op
+}
+
+// Submit executes op and returns its op-number. It fails the test if op does
+// not complete within timeout, or if its result shows it did not execute
+// exactly once at its place in the log. Call it from the test goroutine.
+func (cl *Client) Submit(op []byte, timeout time.Duration) int {
+	cl.c.t.Helper()
+	n, err := cl.TrySubmit(op, timeout)
+	if err != nil {
+		cl.c.Fatalf("%v", err)
+	}
+	return n
+}
+
+// TrySubmit is Submit that returns the failure instead; safe in any goroutine.
+func (cl *Client) TrySubmit(op []byte, timeout time.Duration) (int, error) {
+	ctx, cancel := context.WithTimeout(cl.ctx, timeout)
+	defer cancel()
+	result, err := cl.vc.InvokeContext(ctx, op)
+	if err != nil {
+		return 0, fmt.Errorf("client %d: op %q did not complete within %v", cl.id, op, timeout)
+	}
+	cl.c.mu.Lock()
+	cl.c.ops++
+	cl.c.mu.Unlock()
+	return cl.c.verifyResult(cl.id, op, result)
+}
+
+// verifyResult checks a client's result against where the op executed.
+func (c *Cluster) verifyResult(client int, op, result []byte) (int, error) {
+	n, err := strconv.Atoi(string(result))
+	where := c.check.opNumberOf(string(op))
+	if err != nil || where == 0 || n != where {
+		return 0, fmt.Errorf("client %d: op %q returned %q, but it executed as op %d: the reply does not belong to this op's one execution",
+			client, op, result, where)
+	}
+	return n, nil
+}
+
+// Pending is an op submitted in the background.
+type Pending struct {
+	done chan struct{}
+	n    int
+	err  error
+}
+
+// Start submits op in the background; Wait collects it.
+func (cl *Client) Start(op []byte, timeout time.Duration) *Pending {
+	p := &Pending{done: make(chan struct{})}
+	cl.wg.Add(1)
+	go func() {
+		defer cl.wg.Done()
+		defer close(p.done)
+		p.n, p.err = cl.TrySubmit(op, timeout)
+	}()
+	return p
+}
+
+// Wait returns the op-number of a Start-ed op, or its failure.
+func (p *Pending) Wait() (int, error) {
+	<-p.done
+	return p.n, p.err
+}
+
+// Done reports whether the op finished (either way).
+func (p *Pending) Done() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (cl *Client) stop() { cl.cancel() }
+func (cl *Client) wait() { cl.wg.Wait() }

@@ -1,0 +1,367 @@
+// Package harness runs the graded tests' VR clusters over labrpc: n replicas
+// that a test can disconnect, partition, crash and restart, on a reliable or
+// unreliable network, with checkers running throughout. Every wait is
+// bounded and fails with what it expected and what it saw.
+package harness
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"vrlab/labrpc"
+	"vrlab/vr"
+)
+
+// TimeCap bounds one graded test; past it the test panics with a message.
+const TimeCap = 120 * time.Second
+
+// Cluster is n VR replicas on one labrpc network.
+type Cluster struct {
+	t     *testing.T
+	title string
+	n     int
+	opts  vr.Options
+	pad   int // Recorder snapshot padding
+
+	net   *labrpc.Network
+	check *checker
+	watch *watcher
+
+	mu        sync.Mutex
+	nodes     []*vr.Node // nil while crashed
+	recorders []*Recorder
+	lives     []int
+	ends      [][]string // ends[i][j]: name of the end replica i uses to reach j
+	group     []int      // partition group of each replica; -1 = cut off from all
+	clients   []*Client
+	nextEnd   int
+
+	start     time.Time
+	rpcs0     int
+	bytes0    int64
+	ops       int // client ops completed
+	goroutine int // goroutines before the cluster started
+	capTimer  *time.Timer
+}
+
+// Option changes how New builds a cluster.
+type Option func(*Cluster)
+
+// Unreliable makes the network delay, drop and reorder messages from the start.
+func Unreliable() Option { return func(c *Cluster) { c.net.Reliable(false) } }
+
+// WithOptions sets the vr.Options of every replica (Recovering is managed by
+// the harness).
+func WithOptions(o vr.Options) Option { return func(c *Cluster) { c.opts = o } }
+
+// SnapshotPadding makes each replica's service state this many bytes larger.
+func SnapshotPadding(bytes int) Option { return func(c *Cluster) { c.pad = bytes } }
+
+// New starts a cluster of n replicas for the test titled title (e.g.
+// "Test (A): initial view"). It stops and checks everything when the test ends.
+func New(t *testing.T, n int, title string, options ...Option) *Cluster {
+	t.Helper()
+	c := &Cluster{
+		t: t, title: title, n: n,
+		net:       labrpc.MakeNetwork(),
+		check:     newChecker(),
+		nodes:     make([]*vr.Node, n),
+		recorders: make([]*Recorder, n),
+		lives:     make([]int, n),
+		ends:      make([][]string, n),
+		group:     make([]int, n),
+		goroutine: runtime.NumGoroutine(),
+	}
+	for _, o := range options {
+		o(c)
+	}
+	c.capTimer = time.AfterFunc(TimeCap, func() {
+		panic(fmt.Sprintf("%s: exceeded the harness time cap of %v (a wait that never ended?)", title, TimeCap))
+	})
+	c.watch = newWatcher(c)
+	for i := 0; i < n; i++ {
+		c.startReplica(i, false)
+	}
+	c.watch.start()
+	c.start = time.Now()
+	t.Cleanup(c.cleanup)
+	return c
+}
+
+func serverName(i int) string { return fmt.Sprintf("server-%d", i) }
+
+// startReplica makes replica i (again) with a fresh service and fresh ends.
+func (c *Cluster) startReplica(i int, recovering bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lives[i]++
+	ends := make([]*labrpc.ClientEnd, c.n)
+	c.ends[i] = make([]string, c.n)
+	for j := 0; j < c.n; j++ {
+		name := fmt.Sprintf("r%d-to-%d-#%d", i, j, c.nextEnd)
+		c.nextEnd++
+		c.ends[i][j] = name
+		ends[j] = c.net.MakeEnd(name)
+		c.net.Connect(name, serverName(j))
+	}
+	opts := c.opts
+	opts.Recovering = recovering
+	c.recorders[i] = newRecorder(c.check, i, c.lives[i], c.pad)
+	node, err := vr.StartNode(ends, i, c.recorders[i], opts)
+	if err != nil {
+		c.t.Fatalf("replica %d did not start: %v", i, err)
+	}
+	c.nodes[i] = node
+	srv := labrpc.MakeServer()
+	for _, svc := range node.Services() {
+		srv.AddService(svc)
+	}
+	c.net.AddServer(serverName(i), srv)
+	c.applyLinksLocked()
+}
+
+// applyLinksLocked enables exactly the links allowed by the partition groups.
+func (c *Cluster) applyLinksLocked() {
+	for i := 0; i < c.n; i++ {
+		for j := 0; j < c.n; j++ {
+			if c.ends[i] != nil {
+				c.net.Enable(c.ends[i][j], c.linked(i, j))
+			}
+		}
+	}
+	for _, cl := range c.clients {
+		cl.applyLinksLocked()
+	}
+}
+
+func (c *Cluster) linked(i, j int) bool {
+	return c.group[i] >= 0 && c.group[i] == c.group[j]
+}
+
+// N is the number of replicas.
+func (c *Cluster) N() int { return c.n }
+
+// Disconnect cuts replica i off from every replica and client.
+func (c *Cluster) Disconnect(i int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.group[i] = -1
+	c.applyLinksLocked()
+}
+
+// Connect joins replica i to the main group (group 0).
+func (c *Cluster) Connect(i int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.group[i] = 0
+	c.applyLinksLocked()
+}
+
+// Partition splits the replicas into the given groups; replicas not named
+// are cut off from all. Clients reach the first group only.
+func (c *Cluster) Partition(groups ...[]int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range c.group {
+		c.group[i] = -1
+	}
+	for g, members := range groups {
+		for _, i := range members {
+			c.group[i] = g
+		}
+	}
+	c.applyLinksLocked()
+}
+
+// Heal reconnects everything.
+func (c *Cluster) Heal() {
+	all := make([]int, c.n)
+	for i := range all {
+		all[i] = i
+	}
+	c.Partition(all)
+}
+
+// Connected lists the replicas in the main group (group 0).
+func (c *Cluster) Connected() []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []int
+	for i, g := range c.group {
+		if g == 0 && c.nodes[i] != nil {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// Reliable switches the network between reliable and unreliable.
+func (c *Cluster) Reliable(yes bool) { c.net.Reliable(yes) }
+
+// LongReordering delays about two thirds of replies by 200–2200 ms.
+func (c *Cluster) LongReordering(yes bool) { c.net.LongReordering(yes) }
+
+// Crash kills replica i: it loses everything (VR keeps nothing on disk).
+func (c *Cluster) Crash(i int) {
+	c.mu.Lock()
+	node := c.nodes[i]
+	c.nodes[i] = nil
+	c.mu.Unlock()
+	if node == nil {
+		return
+	}
+	node.Kill()
+	c.net.DeleteServer(serverName(i)) // calls to it fail; replies of running handlers are lost
+	c.watch.observe(i, node.State())  // remember the highest view it reached
+}
+
+// Restart starts crashed replica i again with an empty service, running the
+// recovery protocol.
+func (c *Cluster) Restart(i int) {
+	c.mu.Lock()
+	crashed := c.nodes[i] == nil
+	c.mu.Unlock()
+	if !crashed {
+		c.t.Fatalf("Restart(%d): replica %d is running; Crash it first", i, i)
+	}
+	c.startReplica(i, true)
+}
+
+// Alive reports whether replica i is running (not crashed).
+func (c *Cluster) Alive(i int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.nodes[i] != nil
+}
+
+// State returns replica i's state; ok is false while it is crashed.
+func (c *Cluster) State(i int) (vr.State, bool) {
+	c.mu.Lock()
+	node := c.nodes[i]
+	c.mu.Unlock()
+	if node == nil {
+		return vr.State{}, false
+	}
+	return node.State(), true
+}
+
+// Executed returns the op-number of the last op replica i's service applied.
+func (c *Cluster) Executed(i int) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.recorders[i].Executed()
+}
+
+// RPCs is the number of RPCs sent since the test started.
+func (c *Cluster) RPCs() int { return c.net.GetTotalCount() - c.rpcs0 }
+
+// Bytes is the number of bytes sent since the test started.
+func (c *Cluster) Bytes() int64 { return c.net.GetTotalBytes() - c.bytes0 }
+
+// ResetCounters starts RPCs and Bytes from zero again.
+func (c *Cluster) ResetCounters() {
+	c.rpcs0 = c.net.GetTotalCount()
+	c.bytes0 = c.net.GetTotalBytes()
+}
+
+// Describe is every replica's state on one line each, for failure messages.
+func (c *Cluster) Describe() string {
+	var b strings.Builder
+	for i := 0; i < c.n; i++ {
+		st, ok := c.State(i)
+		c.mu.Lock()
+		g := c.group[i]
+		c.mu.Unlock()
+		link := "connected"
+		if g < 0 {
+			link = "cut off"
+		} else if g > 0 {
+			link = fmt.Sprintf("group %d", g)
+		}
+		if !ok {
+			fmt.Fprintf(&b, "\n  R%d: crashed", i)
+			continue
+		}
+		prim := ""
+		if st.IsPrimary {
+			prim = " PRIMARY"
+		}
+		fmt.Fprintf(&b, "\n  R%d (%s): view %d %v%s, op %d, commit %d, executed %d, log %d, checkpoint %d",
+			i, link, st.View, st.Status, prim, st.OpNumber, st.CommitNumber, st.Executed, st.LogLen, st.CheckpointOpNumber)
+	}
+	return b.String()
+}
+
+// Fatalf fails the test with the cluster's state appended.
+func (c *Cluster) Fatalf(format string, args ...any) {
+	c.t.Helper()
+	c.t.Fatalf("%s\nreplicas now:%s\n(rerun with VRDEBUG=view,state,recovery for a trace)", fmt.Sprintf(format, args...), c.Describe())
+}
+
+// checkSafety fails the test if a checker has seen a violation.
+func (c *Cluster) checkSafety() {
+	c.t.Helper()
+	if err := c.check.failure(); err != nil {
+		c.Fatalf("%v", err)
+	}
+	if err := c.watch.failure(); err != nil {
+		c.Fatalf("%v", err)
+	}
+}
+
+// cleanup stops everything, prints the summary line and checks that no
+// goroutine was left behind.
+func (c *Cluster) cleanup() {
+	c.capTimer.Stop()
+	elapsed := time.Since(c.start)
+	rpcs, bytes := c.RPCs(), c.Bytes()
+	c.watch.stop()
+	safetyErr := c.check.failure()
+	if safetyErr == nil {
+		safetyErr = c.watch.failure()
+	}
+	for _, cl := range c.clients {
+		cl.stop()
+	}
+	for i := 0; i < c.n; i++ {
+		c.Crash(i)
+	}
+	c.net.Cleanup()
+	for _, cl := range c.clients {
+		cl.wait()
+	}
+	if safetyErr != nil && !c.t.Failed() {
+		c.t.Errorf("%v", safetyErr)
+	}
+	c.checkGoroutines()
+	verdict := "Passed"
+	if c.t.Failed() {
+		verdict = "FAILED"
+	}
+	c.mu.Lock()
+	ops := c.ops
+	c.mu.Unlock()
+	fmt.Printf("%s ... %s -- %4.1fs %d peers %d rpcs %d bytes %d ops\n",
+		c.title, verdict, elapsed.Seconds(), c.n, rpcs, bytes, ops)
+}
+
+// checkGoroutines waits (boundedly) for the goroutines of the cluster to end.
+func (c *Cluster) checkGoroutines() {
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > c.goroutine {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			buf = buf[:runtime.Stack(buf, true)]
+			fmt.Fprintf(os.Stderr, "goroutines still running:\n%s\n", buf)
+			c.t.Errorf("%d goroutines left behind after the cluster stopped (had %d before it started); stacks above",
+				runtime.NumGoroutine()-c.goroutine, c.goroutine)
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

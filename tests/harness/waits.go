@@ -1,0 +1,148 @@
+package harness
+
+import (
+	"fmt"
+	"time"
+
+	"vrlab/vr"
+)
+
+// pollEvery is how often the bounded waits look at the cluster.
+const pollEvery = 10 * time.Millisecond
+
+// Eventually polls cond until it holds, failing the test after timeout with
+// what it waited for and what it last saw.
+func (c *Cluster) Eventually(timeout time.Duration, what string, cond func() (ok bool, seen string)) {
+	c.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		c.checkSafety()
+		ok, seen := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.Fatalf("waited %v for %s; saw %s", timeout, what, seen)
+		}
+		time.Sleep(pollEvery)
+	}
+}
+
+// During checks cond throughout d, failing the test the first time it does
+// not hold.
+func (c *Cluster) During(d time.Duration, what string, cond func() (ok bool, seen string)) {
+	c.t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		c.checkSafety()
+		if ok, seen := cond(); !ok {
+			c.Fatalf("expected %s throughout %v; saw %s", what, d, seen)
+		}
+		time.Sleep(pollEvery)
+	}
+}
+
+// Sleep lets the cluster run for d while the checkers watch.
+func (c *Cluster) Sleep(d time.Duration) {
+	c.t.Helper()
+	c.During(d, "safety", func() (bool, string) { return true, "" })
+}
+
+// primaryAmong returns the replica of group that is primary of the highest
+// view any of them is in, if a quorum of the whole cluster is normal in that
+// view with it (so the view is really established), or -1.
+func (c *Cluster) primaryAmong(group []int) (int, int, string) {
+	top := -1
+	for _, i := range group {
+		if st, ok := c.State(i); ok {
+			top = max(top, st.View)
+		}
+	}
+	primary, normal := -1, 0
+	for _, i := range group {
+		st, ok := c.State(i)
+		if !ok || st.View != top || st.Status != vr.Normal {
+			continue
+		}
+		normal++
+		if st.IsPrimary {
+			primary = i
+		}
+	}
+	if primary < 0 {
+		return -1, top, fmt.Sprintf("no primary of view %d among %v", top, group)
+	}
+	if normal < c.n/2+1 {
+		return -1, top, fmt.Sprintf("R%d primary of view %d but only %d replicas normal in it", primary, top, normal)
+	}
+	return primary, top, ""
+}
+
+// WaitPrimary waits until the connected replicas have an established
+// primary and returns it and its view.
+func (c *Cluster) WaitPrimary(timeout time.Duration) (primary, view int) {
+	c.t.Helper()
+	c.Eventually(timeout, "an established primary among the connected replicas", func() (bool, string) {
+		var seen string
+		primary, view, seen = c.primaryAmong(c.Connected())
+		return primary >= 0, seen
+	})
+	return primary, view
+}
+
+// WaitExecuted waits until every listed replica's service executed op n.
+func (c *Cluster) WaitExecuted(n int, replicas []int, timeout time.Duration) {
+	c.t.Helper()
+	c.Eventually(timeout, fmt.Sprintf("replicas %v to execute op %d", replicas, n), func() (bool, string) {
+		for _, i := range replicas {
+			if !c.Alive(i) || c.Executed(i) < n {
+				return false, fmt.Sprintf("R%d executed up to op %d", i, c.Executed(i))
+			}
+		}
+		return true, ""
+	})
+}
+
+// All lists every replica.
+func (c *Cluster) All() []int {
+	all := make([]int, c.n)
+	for i := range all {
+		all[i] = i
+	}
+	return all
+}
+
+// AllNormalIn reports whether every live replica is normal in view v.
+func (c *Cluster) AllNormalIn(v int) (bool, string) {
+	for i := 0; i < c.n; i++ {
+		st, ok := c.State(i)
+		if ok && (st.Status != vr.Normal || st.View != v) {
+			return false, fmt.Sprintf("R%d %v in view %d", i, st.Status, st.View)
+		}
+	}
+	return true, ""
+}
+
+// StillPrimary reports whether p is primary of view v and no connected
+// replica is in a higher view.
+func (c *Cluster) StillPrimary(p, v int) (bool, string) {
+	if st, _ := c.State(p); !st.IsPrimary || st.View != v {
+		return false, fmt.Sprintf("R%d %v in view %d (primary=%v)", p, st.Status, st.View, st.IsPrimary)
+	}
+	for _, i := range c.Connected() {
+		if st, _ := c.State(i); st.View > v {
+			return false, fmt.Sprintf("R%d moved to view %d", i, st.View)
+		}
+	}
+	return true, ""
+}
+
+// NoPrimaryAbove reports whether no replica is primary of a view above v.
+func (c *Cluster) NoPrimaryAbove(v int) (bool, string) {
+	for i := 0; i < c.n; i++ {
+		if st, ok := c.State(i); ok && st.IsPrimary && st.View > v {
+			return false, fmt.Sprintf("R%d is primary of view %d", i, st.View)
+		}
+	}
+	return true, ""
+}

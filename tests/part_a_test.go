@@ -1,0 +1,169 @@
+package tests
+
+// Part A: view change. See LAB-A.md.
+
+import (
+	"fmt"
+	"math/rand"
+	"testing"
+	"time"
+
+	"vrlab/tests/harness"
+)
+
+// primaryTimeout bounds the wait for a view change: a few view-change
+// timeouts (300–600 ms each with the default timing).
+const primaryTimeout = 5 * time.Second
+
+// TestInitialViewA: the primary of view 0 is replica 0 from the start; while
+// nothing happens it sends COMMIT heartbeats and nobody changes view.
+func TestInitialViewA(t *testing.T) {
+	c := harness.New(t, 3, "Test (A): initial view")
+	p, v := c.WaitPrimary(primaryTimeout)
+	if p != 0 || v != 0 {
+		c.Fatalf("expected replica 0 to be primary of view 0 at start, got R%d in view %d", p, v)
+	}
+	c.ResetCounters()
+	c.During(2*time.Second, "every replica normal in view 0 (no view change while the primary is up)", func() (bool, string) {
+		return c.AllNormalIn(0)
+	})
+	// Without heartbeats the backups would have no way to tell a quiet
+	// primary from a dead one.
+	if min := (c.N() - 1) * 2 * 2; c.RPCs() < min {
+		c.Fatalf("expected the idle primary to send COMMIT heartbeats (at least %d RPCs in 2s for %d backups), saw %d RPCs",
+			min, c.N()-1, c.RPCs())
+	}
+}
+
+// TestPrimaryFailureA: when the primary is cut off, the others move to a
+// higher view with a new primary; the old primary's return does not disturb
+// it, and it takes part in the next view change.
+func TestPrimaryFailureA(t *testing.T) {
+	c := harness.New(t, 3, "Test (A): primary failure")
+	p0, v0 := c.WaitPrimary(primaryTimeout)
+
+	c.Disconnect(p0)
+	p1, v1 := c.WaitPrimary(primaryTimeout)
+	if v1 <= v0 || p1 == p0 {
+		c.Fatalf("after cutting off primary R%d of view %d, expected a new primary in a higher view; got R%d in view %d", p0, v0, p1, v1)
+	}
+
+	c.Connect(p0)
+	c.During(time.Second, fmt.Sprintf("R%d to stay primary of view %d after old primary R%d returns", p1, v1, p0), func() (bool, string) {
+		return c.StillPrimary(p1, v1)
+	})
+
+	// The old primary must now follow the group: without it and p1 there
+	// is no quorum, so a new view needs it.
+	c.Disconnect(p1)
+	p2, v2 := c.WaitPrimary(primaryTimeout)
+	if v2 <= v1 || p2 == p1 {
+		c.Fatalf("after cutting off primary R%d of view %d, expected a new primary in a higher view; got R%d in view %d", p1, v1, p2, v2)
+	}
+}
+
+// TestNoQuorumA: with a majority cut off, no replica becomes primary of a new
+// view; once healed, the group has a primary again.
+func TestNoQuorumA(t *testing.T) {
+	c := harness.New(t, 5, "Test (A): no quorum")
+	p, v := c.WaitPrimary(primaryTimeout)
+
+	// Cut off the primary and two backups, each on its own: the two left
+	// together are two replicas of five, one short of a quorum.
+	cut := []int{p, (p + 1) % 5, (p + 2) % 5}
+	for _, i := range cut {
+		c.Disconnect(i)
+	}
+	c.During(2*time.Second, fmt.Sprintf("no primary of a view above %d while %v are cut off", v, cut), func() (bool, string) {
+		return c.NoPrimaryAbove(v)
+	})
+
+	c.Heal()
+	if _, v2 := c.WaitPrimary(primaryTimeout); v2 <= v {
+		c.Fatalf("after healing expected a primary in a view above %d, got view %d", v, v2)
+	}
+}
+
+// TestNewPrimaryFailsA: the replica that would be the next primary is down
+// too, so the view change to v+1 cannot finish; the others must move on to a
+// later view whose primary is up.
+func TestNewPrimaryFailsA(t *testing.T) {
+	c := harness.New(t, 5, "Test (A): new primary fails during the view change")
+	p, v := c.WaitPrimary(primaryTimeout)
+	next := (v + 1) % 5
+	c.Disconnect(p)
+	c.Disconnect(next)
+
+	p2, v2 := c.WaitPrimary(2 * primaryTimeout)
+	if v2 < v+2 {
+		c.Fatalf("expected the group to settle in view %d or later (view %d's primary R%d is down), got view %d", v+2, v+1, next, v2)
+	}
+	if p2 != v2%5 || p2 == p || p2 == next {
+		c.Fatalf("view %d has primary R%d, expected R%d (view mod 5) among the connected replicas", v2, p2, v2%5)
+	}
+}
+
+// TestManyViewChangesA: 7 replicas; again and again the primary and up to
+// two others are cut off at random. The connected majority always ends up
+// with one primary; the watcher checks every view had at most one.
+func TestManyViewChangesA(t *testing.T) {
+	c := harness.New(t, 7, "Test (A): many view changes")
+	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
+	p, _ := c.WaitPrimary(primaryTimeout)
+	for iter := 0; iter < 8; iter++ {
+		c.Disconnect(p)
+		for _, i := range rng.Perm(7)[:rng.Intn(3)] {
+			c.Disconnect(i)
+		}
+		p, _ = c.WaitPrimary(2 * primaryTimeout)
+		c.Heal()
+	}
+	c.WaitPrimary(2 * primaryTimeout)
+}
+
+// TestUnreliableViewChangeA: view changes still complete when messages are
+// delayed, dropped and reordered.
+func TestUnreliableViewChangeA(t *testing.T) {
+	c := harness.New(t, 5, "Test (A): view changes on an unreliable network", harness.Unreliable())
+	p, v := c.WaitPrimary(2 * primaryTimeout)
+	for iter := 0; iter < 3; iter++ {
+		c.Disconnect(p)
+		p2, v2 := c.WaitPrimary(3 * primaryTimeout)
+		if v2 <= v {
+			c.Fatalf("after cutting off primary R%d of view %d, expected a higher view, got R%d in view %d", p, v, p2, v2)
+		}
+		c.Connect(p)
+		p, v = p2, v2
+	}
+}
+
+// Message budgets, stated in LAB-A.md.
+const (
+	idleRPCsPerBackupPerSecond = 15  // heartbeats: one per 100 ms is 10
+	viewChangeRPCs             = 60 // one view change of 3 replicas, the wait for the timeout included
+)
+
+// TestMessageBudgetA: an idle group and a view change each send a bounded
+// number of RPCs.
+func TestMessageBudgetA(t *testing.T) {
+	c := harness.New(t, 3, "Test (A): message budget")
+	p, _ := c.WaitPrimary(primaryTimeout)
+
+	c.ResetCounters()
+	c.Sleep(2 * time.Second)
+	idle := c.RPCs()
+	if budget := idleRPCsPerBackupPerSecond * (c.N() - 1) * 2; idle > budget {
+		c.Fatalf("an idle group of %d sent %d RPCs in 2s; the budget is %d (%d per backup per second)",
+			c.N(), idle, budget, idleRPCsPerBackupPerSecond)
+	}
+	if idle == 0 {
+		c.Fatalf("an idle group sent no RPCs in 2s: the primary must send COMMIT heartbeats")
+	}
+
+	c.ResetCounters()
+	c.Disconnect(p)
+	c.WaitPrimary(primaryTimeout)
+	if n := c.RPCs(); n > viewChangeRPCs {
+		c.Fatalf("the view change after cutting off the primary took %d RPCs; the budget is %d", n, viewChangeRPCs)
+	}
+}

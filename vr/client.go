@@ -1,0 +1,114 @@
+package vr
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"vrlab/labrpc"
+)
+
+// Client submits ops to a VR group. It numbers its requests 1, 2, 3, … with
+// at most one outstanding, sends each to the primary it believes in, follows
+// the view hints of replicas that are not the primary, and when it hears
+// nothing useful resends the same request (same number) to every replica.
+// The client-table on the replicas makes the retries safe.
+type Client struct {
+	mu      sync.Mutex // one request at a time
+	servers []*labrpc.ClientEnd
+	id      int64
+	seq     int
+	primary int // where the next request goes first
+}
+
+// retryPause is how long the client waits after a round in which no replica
+// could take the request (a view change is under way).
+const retryPause = 20 * time.Millisecond
+
+// MakeClient makes a client of the group reached through servers.
+func MakeClient(servers []*labrpc.ClientEnd) *Client {
+	return &Client{servers: servers, id: rand.Int64()}
+}
+
+// ID is the client-id the replicas see.
+func (c *Client) ID() int64 { return c.id }
+
+// Invoke executes op exactly once and returns its result. It retries until
+// the group answers.
+func (c *Client) Invoke(op []byte) []byte {
+	result, _ := c.InvokeContext(context.Background(), op)
+	return result
+}
+
+// InvokeContext is Invoke that gives up when ctx ends. The op may still
+// execute later: the client gave up waiting, not the request.
+func (c *Client) InvokeContext(ctx context.Context, op []byte) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seq++
+	args := RequestArgs{ClientID: c.id, RequestNum: c.seq, Op: op}
+	for ctx.Err() == nil {
+		// Follow hints to the primary, a few hops at most.
+		for hop := 0; hop < len(c.servers); hop++ {
+			var reply RequestReply
+			if !c.servers[c.primary].Call("VR.Request", &args, &reply) {
+				break
+			}
+			if reply.OK {
+				return reply.Result, nil
+			}
+			next := reply.View % len(c.servers)
+			if !reply.NotPrimary || next == c.primary {
+				break
+			}
+			c.primary = next
+		}
+		if result, ok := c.broadcast(&args); ok {
+			return result, nil
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(retryPause):
+		}
+	}
+	return nil, ctx.Err()
+}
+
+// Read executes a read-only op. Until fast reads exist it goes through the
+// log like Invoke, which keeps it linearizable.
+func (c *Client) Read(op []byte) []byte { return c.Invoke(op) }
+
+// broadcast resends the request to every replica at once and returns the
+// first result. It also learns the primary from the answers.
+func (c *Client) broadcast(args *RequestArgs) ([]byte, bool) {
+	type answer struct {
+		from  int
+		ok    bool
+		reply RequestReply
+	}
+	answers := make(chan answer, len(c.servers))
+	for i := range c.servers {
+		go func(i int) {
+			var reply RequestReply
+			ok := c.servers[i].Call("VR.Request", args, &reply)
+			answers <- answer{i, ok, reply}
+		}(i)
+	}
+	bestView := -1
+	for range c.servers {
+		a := <-answers
+		if !a.ok {
+			continue
+		}
+		if a.reply.OK {
+			c.primary = a.from
+			return a.reply.Result, true
+		}
+		if a.reply.View > bestView {
+			bestView = a.reply.View
+			c.primary = a.reply.View % len(c.servers)
+		}
+	}
+	return nil, false
+}

@@ -1,0 +1,25 @@
+// Package vr implements Viewstamped Replication ("Viewstamped Replication
+// Revisited", Liskov & Cowling 2012), with the corrections listed in the
+// project's VR-PROTOCOL.md.
+//
+// The protocol lives in one deterministic state machine, Replica. It owns all
+// protocol state, is driven only by Step (a message arrived) and Tick (time
+// passed), and emits messages into an outbox that the caller drains. It never
+// reads the clock, starts a goroutine, blocks, or uses unseeded randomness, so
+// the same code runs under the lab's real-time harness, the deterministic
+// simulator and the TCP transport.
+//
+// The Replica's handlers are named after the paper's messages and grouped one
+// sub-protocol per file:
+//
+//	replica.go        state, Step/Tick dispatch, helpers shared by all parts
+//	normal.go         REQUEST, PREPARE, PREPAREOK, COMMIT, REPLY (part B)
+//	clienttable.go    at-most-once semantics (part B)
+//	viewchange.go     STARTVIEWCHANGE, DOVIEWCHANGE, STARTVIEW (part A, logs in B)
+//	statetransfer.go  GETSTATE, NEWSTATE (part B)
+//	recovery.go       RECOVERY, RECOVERYRESPONSE (part C)
+//	checkpoint.go     checkpoints and log compaction (part D)
+//
+// Around the core, Node runs a Replica in real time over labrpc (node.go), and
+// Client submits operations and finds the primary (client.go).
+package vr

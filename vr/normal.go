@@ -1,0 +1,204 @@
+package vr
+
+// Normal operation (VR-PROTOCOL.md §2; paper §4.1): the primary orders
+// requests in its log, backups acknowledge them in order, and an op is
+// committed once f backups hold it.
+
+// onRequest is the primary accepting a client's request (§2 steps 1–3).
+func (r *Replica) onRequest(m Message) {
+	if r.status != Normal || !r.isPrimary() {
+		// Tell the client which view we are in, so it can find the primary.
+		r.reply(Message{Type: MsgNotPrimary, View: r.view, ClientID: m.ClientID, RequestNum: m.RequestNum})
+		return
+	}
+	//lab:begin B
+	switch r.clients.check(m.ClientID, m.RequestNum) {
+	case dropRequest:
+		return
+	case resendReply:
+		rec := r.clients.executed[m.ClientID]
+		r.reply(Message{Type: MsgReply, View: r.view, ClientID: rec.ClientID, RequestNum: rec.RequestNum, Result: rec.Result})
+		return
+	}
+	r.appendEntry(Entry{Op: m.Op, ClientID: m.ClientID, RequestNum: m.RequestNum})
+	r.clients.prepared(m.ClientID, m.RequestNum)
+	r.logf("normal", "R%d prepares op %d for c%d s%d", r.id, r.opNumber, m.ClientID, m.RequestNum)
+	r.sendPrepare(r.opNumber - 1)
+	r.advanceCommit() // a group of one commits at once
+	//lab:end
+}
+
+// sendPrepare sends PREPARE for the ops after op-number from to every backup.
+// It also tells them the commit-number, so it doubles as a heartbeat.
+func (r *Replica) sendPrepare(from int) {
+	//lab:begin B
+	r.broadcast(Message{
+		Type:         MsgPrepare,
+		View:         r.view,
+		LogStart:     from,
+		Entries:      r.logAfter(from),
+		OpNumber:     r.opNumber,
+		CommitNumber: r.commitNumber,
+	})
+	r.idleTicks = 0
+	r.commitSent = r.commitNumber
+	//lab:end
+}
+
+// onPrepare is a backup appending the primary's ops, in order (§2 step 4).
+func (r *Replica) onPrepare(m Message) {
+	if !r.fromCurrentPrimary(m) {
+		return
+	}
+	//lab:begin B
+	r.silentTicks = 0
+	if m.LogStart > r.opNumber {
+		// A gap: earlier PREPAREs were lost. Fetch them; this one comes too.
+		r.requestState(m.From)
+		r.learnCommit(m.CommitNumber, m.From)
+		return
+	}
+	r.extendLog(m.LogStart, m.Entries, nil)
+	r.send(m.From, Message{Type: MsgPrepareOK, View: r.view, OpNumber: r.opNumber})
+	r.learnCommit(m.CommitNumber, m.From)
+	//lab:end
+}
+
+// onPrepareOK is the primary counting acknowledgements (§2 step 5). A
+// PREPAREOK for op n acknowledges every op up to n.
+func (r *Replica) onPrepareOK(m Message) {
+	if r.status != Normal || m.View != r.view || !r.isPrimary() {
+		return
+	}
+	//lab:begin B
+	if m.OpNumber > r.acked[m.From] {
+		r.acked[m.From] = m.OpNumber
+	}
+	r.advanceCommit()
+	//lab:end
+}
+
+// advanceCommit commits every op that f backups (plus the primary) hold.
+func (r *Replica) advanceCommit() {
+	//lab:begin B
+	k := r.opNumber // the primary holds its whole log
+	if r.quorum > 1 {
+		// acks holds, per backup, how far its log goes; the (quorum-1)-th
+		// largest is the highest op held by f backups.
+		acks := make([]int, 0, len(r.config)-1)
+		for _, p := range r.config {
+			if p != r.id {
+				acks = append(acks, min(r.acked[p], r.opNumber))
+			}
+		}
+		k = kthLargest(acks, r.quorum-1)
+	}
+	if k > r.commitNumber {
+		r.commitNumber = k
+		r.executeCommitted()
+	}
+	//lab:end
+}
+
+// kthLargest returns the k-th largest value of xs (k ≥ 1), without sorting xs.
+func kthLargest(xs []int, k int) int {
+	s := append([]int(nil), xs...)
+	for i := 0; i < k; i++ { // k is at most f: a partial selection sort is plenty
+		for j := i + 1; j < len(s); j++ {
+			if s[j] > s[i] {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+	return s[k-1]
+}
+
+// onCommit is a backup learning the commit-number from the primary's
+// heartbeat (§2 step 6).
+func (r *Replica) onCommit(m Message) {
+	if !r.fromCurrentPrimary(m) {
+		return
+	}
+	//lab:begin A
+	r.silentTicks = 0 // the primary is alive
+	//lab:end
+	//lab:begin B
+	r.learnCommit(m.CommitNumber, m.From)
+	//lab:end
+}
+
+// fromCurrentPrimary decides whether a PREPARE or COMMIT is for this replica
+// to process now: it must come from the primary of the view this replica is
+// normal in. Messages of older views are dropped; a message of a newer view
+// (or of this view while it is still changing) means this replica missed the
+// view's start and must catch up first (§2 step 8).
+func (r *Replica) fromCurrentPrimary(m Message) bool {
+	if m.View < r.view || m.From != r.primaryOf(m.View) {
+		return false
+	}
+	if m.View == r.view && r.status == Normal {
+		return !r.isPrimary()
+	}
+	//lab:begin B
+	r.startStateTransfer(m.View, m.From)
+	//lab:end
+	return false
+}
+
+// learnCommit records a commit-number heard from the primary and executes
+// what it can. Ops it lacks are fetched by state transfer (§2 step 7).
+func (r *Replica) learnCommit(k, primary int) {
+	//lab:begin B
+	if k <= r.commitNumber {
+		return
+	}
+	r.commitNumber = k
+	if k > r.opNumber {
+		r.requestState(primary)
+	}
+	r.executeCommitted()
+	//lab:end
+}
+
+// executeCommitted applies committed ops to the service strictly in order;
+// the primary answers their clients (§2 steps 5 and 7).
+func (r *Replica) executeCommitted() {
+	//lab:begin B
+	for r.executed < r.commitNumber && r.executed < r.opNumber {
+		op := r.executed + 1
+		e := r.entry(op)
+		result := r.sm.Apply(e.Op)
+		r.executed = op
+		r.clients.executedOp(e.ClientID, e.RequestNum, result)
+		if r.status == Normal && r.isPrimary() {
+			r.reply(Message{Type: MsgReply, View: r.view, ClientID: e.ClientID, RequestNum: e.RequestNum, Result: result})
+		}
+		r.maybeCheckpoint()
+	}
+	//lab:end
+}
+
+// tickPrimary sends the COMMIT heartbeat when the primary has been idle for
+// a heartbeat interval, and sooner when the commit-number moved and no
+// PREPARE carried it, so backups execute promptly.
+func (r *Replica) tickPrimary() {
+	//lab:begin A
+	r.idleTicks++
+	if r.idleTicks >= r.opts.HeartbeatTicks || r.commitSent < r.commitNumber {
+		r.broadcast(Message{Type: MsgCommit, View: r.view, CommitNumber: r.commitNumber})
+		r.idleTicks = 0
+		r.commitSent = r.commitNumber
+	}
+	//lab:end
+}
+
+// tickBackup starts a view change when the primary has been silent too long.
+func (r *Replica) tickBackup() {
+	//lab:begin A
+	r.silentTicks++
+	if r.silentTicks >= r.viewChangeTimeout {
+		r.logf("view", "R%d: primary %d of view %d silent for %d ticks", r.id, r.primaryOf(r.view), r.view, r.silentTicks)
+		r.startViewChange(r.view + 1)
+	}
+	//lab:end
+}

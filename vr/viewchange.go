@@ -1,0 +1,224 @@
+package vr
+
+// View change (VR-PROTOCOL.md §3; paper §4.2). Views replace elections: the
+// primary of view v is configuration[v mod n]. When backups stop hearing the
+// primary they move to the next view; the new primary collects the logs of a
+// quorum, picks the one that must hold every committed op, and starts the
+// view with it.
+
+// startViewChange moves this replica to view v and asks the others to join
+// (§3 step 1).
+func (r *Replica) startViewChange(v int) {
+	//lab:begin A
+	r.logf("view", "R%d starts view change to view %d (primary %d)", r.id, v, r.primaryOf(v))
+	r.view = v
+	r.status = ViewChange
+	r.doViewChangeSent = false
+	clear(r.startViewChanges)
+	clear(r.doViewChanges)
+	r.resetViewChangeTimer()
+	r.broadcast(Message{Type: MsgStartViewChange, View: v})
+	//lab:end
+}
+
+// onStartViewChange counts the replicas that want view m.View (§3 steps 1–2).
+func (r *Replica) onStartViewChange(m Message) {
+	//lab:begin A
+	if !r.joinViewChange(m) {
+		return
+	}
+	r.startViewChanges[m.From] = true
+	r.maybeSendDoViewChange()
+	//lab:end
+}
+
+// joinViewChange handles the view of a STARTVIEWCHANGE or DOVIEWCHANGE and
+// reports whether the message belongs to the view change in progress here.
+// A higher view is joined at once; a replica still asking about a view that
+// has already started gets the STARTVIEW again (it was lost).
+func (r *Replica) joinViewChange(m Message) bool {
+	//lab:begin A
+	if r.status == StateTransfer && m.View <= r.stateTransferView {
+		return false // the group has moved past that view; keep catching up
+	}
+	if m.View < r.view {
+		return false
+	}
+	if m.View > r.view {
+		r.startViewChange(m.View)
+	}
+	if r.status == Normal {
+		if r.isPrimary() {
+			r.send(m.From, r.startViewMessage())
+		}
+		return false
+	}
+	return r.status == ViewChange
+	//lab:stub return false
+	//lab:end
+}
+
+// maybeSendDoViewChange sends DOVIEWCHANGE to the new primary once f other
+// replicas want this view (§3 step 2). Its own STARTVIEWCHANGE does not count.
+func (r *Replica) maybeSendDoViewChange() {
+	//lab:begin A
+	if r.doViewChangeSent || countOthers(r, r.startViewChanges) < r.quorum-1 {
+		return
+	}
+	r.doViewChangeSent = true
+	r.sendDoViewChange()
+	//lab:end
+}
+
+// sendDoViewChange sends this replica's log to the new primary, or records
+// it when this replica is the new primary.
+func (r *Replica) sendDoViewChange() {
+	//lab:begin A
+	m := Message{
+		Type:           MsgDoViewChange,
+		View:           r.view,
+		LastNormalView: r.lastNormalView,
+		LogStart:       r.logStart,
+		Entries:        r.logAfter(r.logStart),
+		Checkpoint:     r.checkpoint,
+		OpNumber:       r.opNumber,
+		CommitNumber:   r.commitNumber,
+	}
+	if p := r.primaryOf(r.view); p != r.id {
+		r.send(p, m)
+		return
+	}
+	m.From = r.id
+	r.doViewChanges[r.id] = &m
+	r.maybeStartView()
+	//lab:end
+}
+
+// onDoViewChange is the new primary collecting logs (§3 step 3).
+func (r *Replica) onDoViewChange(m Message) {
+	//lab:begin A
+	if !r.joinViewChange(m) || r.primaryOf(r.view) != r.id {
+		return
+	}
+	r.doViewChanges[m.From] = &m
+	r.maybeStartView()
+	//lab:end
+}
+
+// maybeStartView starts the view once f+1 replicas, this one included, sent
+// DOVIEWCHANGE. The log comes from the message with the largest
+// last-normal-view, then the largest op-number: a longer log of an older view
+// may hold ops a later view already replaced.
+func (r *Replica) maybeStartView() {
+	//lab:begin A
+	if r.doViewChanges[r.id] == nil || countOthers(r, r.doViewChanges)+1 < r.quorum {
+		return
+	}
+	var best *Message
+	maxCommit := 0
+	for _, p := range r.config { // configuration order: the choice is deterministic
+		d := r.doViewChanges[p]
+		if d == nil {
+			continue
+		}
+		if best == nil || d.LastNormalView > best.LastNormalView ||
+			(d.LastNormalView == best.LastNormalView && d.OpNumber > best.OpNumber) {
+			best = d
+		}
+		maxCommit = max(maxCommit, d.CommitNumber)
+	}
+	if !r.replaceLog(best.LogStart, best.Entries, best.Checkpoint) {
+		r.logf("view", "R%d cannot adopt the log of R%d for view %d", r.id, best.From, r.view)
+		return
+	}
+	r.logf("view", "R%d is primary of view %d: log of R%d (v'=%d, n=%d), k=%d", r.id, r.view, best.From, best.LastNormalView, best.OpNumber, maxCommit)
+	r.commitNumber = max(r.commitNumber, min(maxCommit, r.opNumber))
+	r.enterNormal()
+	clear(r.acked)
+	r.broadcast(r.startViewMessage())
+	r.idleTicks = 0
+	r.commitSent = r.commitNumber
+	r.executeCommitted()
+	//lab:end
+}
+
+// startViewMessage is the STARTVIEW of this replica's view: the whole log.
+func (r *Replica) startViewMessage() Message {
+	return Message{
+		Type:         MsgStartView,
+		View:         r.view,
+		LogStart:     r.logStart,
+		Entries:      r.logAfter(r.logStart),
+		Checkpoint:   r.checkpoint,
+		OpNumber:     r.opNumber,
+		CommitNumber: r.commitNumber,
+	}
+}
+
+// onStartView is a replica entering the view the new primary started
+// (§3 step 4).
+func (r *Replica) onStartView(m Message) {
+	//lab:begin A
+	if m.View < r.view || (m.View == r.view && r.status == Normal) || m.From != r.primaryOf(m.View) {
+		return
+	}
+	if r.status == StateTransfer && m.View < r.stateTransferView {
+		return
+	}
+	if !r.replaceLog(m.LogStart, m.Entries, m.Checkpoint) {
+		return
+	}
+	r.logf("view", "R%d enters view %d as backup (n=%d k=%d)", r.id, m.View, r.opNumber, m.CommitNumber)
+	r.view = m.View
+	r.enterNormal()
+	//lab:end
+	//lab:begin B
+	r.commitNumber = max(r.commitNumber, min(m.CommitNumber, r.opNumber))
+	if r.opNumber > r.commitNumber {
+		// Uncommitted ops in the new log: acknowledge them so they can commit.
+		r.send(m.From, Message{Type: MsgPrepareOK, View: r.view, OpNumber: r.opNumber})
+	}
+	r.executeCommitted()
+	//lab:end
+}
+
+// enterNormal makes this replica normal in its current view.
+func (r *Replica) enterNormal() {
+	r.status = Normal
+	r.lastNormalView = r.view
+	r.resetViewChangeTimer()
+}
+
+// tickViewChange resends this replica's messages while the view change is
+// stalled ([fix]: the first copies may have been lost), and moves on to the
+// next view when it does not finish in time — e.g. its primary is down.
+func (r *Replica) tickViewChange() {
+	//lab:begin A
+	r.silentTicks++
+	r.resendTicks++
+	if r.silentTicks >= r.viewChangeTimeout {
+		r.startViewChange(r.view + 1)
+		return
+	}
+	if r.resendTicks >= r.opts.HeartbeatTicks {
+		r.resendTicks = 0
+		r.broadcast(Message{Type: MsgStartViewChange, View: r.view})
+		if r.doViewChangeSent && r.primaryOf(r.view) != r.id {
+			r.sendDoViewChange()
+		}
+	}
+	//lab:end
+}
+
+// countOthers counts the replicas other than this one with a vote (a
+// non-zero entry) in votes, which is indexed by replica number.
+func countOthers[T comparable](r *Replica, votes []T) int {
+	var none T
+	n := 0
+	for _, p := range r.config {
+		if p != r.id && votes[p] != none {
+			n++
+		}
+	}
+	return n
+}
