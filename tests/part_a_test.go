@@ -139,7 +139,7 @@ func TestUnreliableViewChangeA(t *testing.T) {
 
 // Message budgets, stated in LAB-A.md.
 const (
-	idleRPCsPerBackupPerSecond = 15  // heartbeats: one per 100 ms is 10
+	idleRPCsPerBackupPerSecond = 15 // heartbeats: one per 100 ms is 10
 	viewChangeRPCs             = 60 // one view change of 3 replicas, the wait for the timeout included
 )
 
