@@ -267,3 +267,7 @@ func (n *Node) dropWaiter(key requestKey, ch chan Message) {
 		n.waiters[key] = ws
 	}
 }
+
+// Handler is the Node's RPC receiver, for a harness that wraps the "VR"
+// service (to filter messages, say) instead of registering Services().
+func (n *Node) Handler() *VR { return &VR{node: n} }

@@ -149,11 +149,10 @@ func (r *Replica) fromCurrentPrimary(m Message) bool {
 // what it can. Ops it lacks are fetched by state transfer (§2 step 7).
 func (r *Replica) learnCommit(k, primary int) {
 	//lab:begin B
-	if k <= r.commitNumber {
-		return
-	}
-	r.commitNumber = k
-	if k > r.opNumber {
+	r.commitNumber = max(r.commitNumber, k)
+	if r.commitNumber > r.opNumber {
+		// Committed ops are missing here (their PREPAREs were lost). Every
+		// heartbeat asks again until they arrive.
 		r.requestState(primary)
 	}
 	r.executeCommitted()

@@ -17,8 +17,10 @@ type Client struct {
 	c     *Cluster
 	id    int
 	names []string
+	ends  []*labrpc.ClientEnd
 	vc    *vr.Client
 	seq   int
+	reach []bool // nil: the main group; else only these replicas
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -37,6 +39,7 @@ func (c *Cluster) NewClient() *Client {
 		ends[j] = c.net.MakeEnd(name)
 		c.net.Connect(name, serverName(j))
 	}
+	cl.ends = ends
 	cl.vc = vr.MakeClient(ends)
 	cl.ctx, cl.cancel = context.WithCancel(context.Background())
 	c.clients = append(c.clients, cl)
@@ -46,8 +49,43 @@ func (c *Cluster) NewClient() *Client {
 
 func (cl *Client) applyLinksLocked() {
 	for j, name := range cl.names {
-		cl.c.net.Enable(name, cl.c.group[j] == 0)
+		up := cl.c.group[j] == 0
+		if cl.reach != nil {
+			up = cl.reach[j] && cl.c.group[j] >= 0
+		}
+		cl.c.net.Enable(name, up)
 	}
+}
+
+// ReachOnly lets the client reach only the given replicas (when they are
+// not cut off), whatever group they are in.
+func (cl *Client) ReachOnly(replicas ...int) {
+	cl.c.mu.Lock()
+	defer cl.c.mu.Unlock()
+	cl.reach = make([]bool, cl.c.n)
+	for _, j := range replicas {
+		cl.reach[j] = true
+	}
+	cl.applyLinksLocked()
+}
+
+// ReachMain undoes ReachOnly: the client reaches the main group.
+func (cl *Client) ReachMain() {
+	cl.c.mu.Lock()
+	defer cl.c.mu.Unlock()
+	cl.reach = nil
+	cl.applyLinksLocked()
+}
+
+// ID is the client-id the replicas see.
+func (cl *Client) ID() int64 { return cl.vc.ID() }
+
+// Raw sends one REQUEST RPC to replica j as client id with request-number
+// num, bypassing the vr.Client's retries, and returns the reply.
+func (cl *Client) Raw(j int, id int64, num int, op []byte) (vr.RequestReply, bool) {
+	var reply vr.RequestReply
+	ok := cl.ends[j].Call("VR.Request", &vr.RequestArgs{ClientID: id, RequestNum: num, Op: op}, &reply)
+	return reply, ok
 }
 
 // NextOp returns a fresh op, unique in the test, padded to at least size

@@ -31,6 +31,7 @@ type Cluster struct {
 	net   *labrpc.Network
 	check *checker
 	watch *watcher
+	drops dropRules
 
 	mu        sync.Mutex
 	nodes     []*vr.Node // nil while crashed
@@ -76,6 +77,7 @@ func New(t *testing.T, n int, title string, options ...Option) *Cluster {
 		ends:      make([][]string, n),
 		group:     make([]int, n),
 		goroutine: runtime.NumGoroutine(),
+		drops:     dropRules{rules: map[string]func(vr.Message) bool{}},
 	}
 	for _, o := range options {
 		o(c)
@@ -118,9 +120,7 @@ func (c *Cluster) startReplica(i int, recovering bool) {
 	}
 	c.nodes[i] = node
 	srv := labrpc.MakeServer()
-	for _, svc := range node.Services() {
-		srv.AddService(svc)
-	}
+	srv.AddService(c.service(node))
 	c.net.AddServer(serverName(i), srv)
 	c.applyLinksLocked()
 }

@@ -146,3 +146,29 @@ func (c *Cluster) NoPrimaryAbove(v int) (bool, string) {
 	}
 	return true, ""
 }
+
+// WaitConverged waits until every live replica of the main group is normal
+// in one view and executed every op its primary committed, and returns that
+// op-number.
+func (c *Cluster) WaitConverged(timeout time.Duration) int {
+	c.t.Helper()
+	var done int
+	c.Eventually(timeout, "the connected replicas to converge (one view, every committed op executed everywhere)", func() (bool, string) {
+		group := c.Connected()
+		p, v, seen := c.primaryAmong(group)
+		if p < 0 {
+			return false, seen
+		}
+		pst, _ := c.State(p)
+		done = pst.CommitNumber
+		for _, i := range group {
+			st, _ := c.State(i)
+			if st.View != v || st.Status != vr.Normal || c.Executed(i) != done {
+				return false, fmt.Sprintf("R%d %v in view %d executed %d; primary R%d of view %d committed %d",
+					i, st.Status, st.View, c.Executed(i), p, v, done)
+			}
+		}
+		return true, ""
+	})
+	return done
+}

@@ -1,0 +1,67 @@
+package harness
+
+import (
+	"sync"
+
+	"vrlab/labrpc"
+	"vrlab/vr"
+)
+
+// The cluster registers its own "VR" service in front of each Node, so a
+// test can drop chosen protocol messages — "every STARTVIEW to R0" — to
+// script a scenario that random faults would rarely produce.
+
+// VR is the harness's stand-in for vr.VR: it forwards every call to the
+// Node unless a drop rule matches. Its name must stay "VR".
+type VR struct {
+	inner *vr.VR
+	rules *dropRules
+}
+
+// Deliver forwards a replica message unless a rule drops it.
+func (s *VR) Deliver(args *vr.Message, reply *vr.DeliverReply) {
+	if s.rules.drops(*args) {
+		return
+	}
+	s.inner.Deliver(args, reply)
+}
+
+// Request forwards a client request.
+func (s *VR) Request(args *vr.RequestArgs, reply *vr.RequestReply) {
+	s.inner.Request(args, reply)
+}
+
+type dropRules struct {
+	mu    sync.Mutex
+	rules map[string]func(vr.Message) bool
+}
+
+func (d *dropRules) drops(m vr.Message) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, rule := range d.rules {
+		if rule(m) {
+			return true
+		}
+	}
+	return false
+}
+
+// Drop installs a named rule: every replica message for which it returns
+// true is lost. Installing a rule under an existing name replaces it.
+func (c *Cluster) Drop(name string, rule func(m vr.Message) bool) {
+	c.drops.mu.Lock()
+	defer c.drops.mu.Unlock()
+	c.drops.rules[name] = rule
+}
+
+// Undrop removes the named rule.
+func (c *Cluster) Undrop(name string) {
+	c.drops.mu.Lock()
+	defer c.drops.mu.Unlock()
+	delete(c.drops.rules, name)
+}
+
+func (c *Cluster) service(node *vr.Node) *labrpc.Service {
+	return labrpc.MakeService(&VR{inner: node.Handler(), rules: &c.drops})
+}

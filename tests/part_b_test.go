@@ -1,0 +1,435 @@
+package tests
+
+// Part B: normal operation and the log. See LAB-B.md.
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"vrlab/tests/harness"
+	"vrlab/vr"
+)
+
+// opTimeout bounds one client op; it covers a view change or two.
+const opTimeout = 10 * time.Second
+
+// submitN submits n fresh ops of size bytes from cl, one after another, and
+// returns the op-number of the last.
+func submitN(cl *harness.Client, n, size int) int {
+	last := 0
+	for i := 0; i < n; i++ {
+		last = cl.Submit(cl.NextOp(size), opTimeout)
+	}
+	return last
+}
+
+// TestBasicAgreeB: ops from one client execute in order, exactly once, on
+// every replica, and each reply is its own op's result.
+func TestBasicAgreeB(t *testing.T) {
+	c := harness.New(t, 3, "Test (B): basic agreement")
+	cl := c.NewClient()
+	for want := 1; want <= 10; want++ {
+		if got := cl.Submit(cl.NextOp(0), opTimeout); got != want {
+			c.Fatalf("op %d of a lone client executed as op-number %d", want, got)
+		}
+	}
+	c.WaitExecuted(10, c.All(), 2*time.Second)
+}
+
+// TestByteBudgetB: a large op crosses the network about once per replica,
+// not once per PREPARE of every later op.
+func TestByteBudgetB(t *testing.T) {
+	c := harness.New(t, 3, "Test (B): byte budget")
+	cl := c.NewClient()
+	c.WaitPrimary(primaryTimeout)
+	c.ResetCounters()
+	const ops, size = 20, 5000
+	submitN(cl, ops, size)
+	// Each op goes client → primary once and primary → backup once per
+	// backup: n copies. Allow 50% more (retries) plus 2 KB per op of headers.
+	budget := int64(ops*size*c.N())*3/2 + ops*2000
+	if got := c.Bytes(); got > budget {
+		c.Fatalf("%d ops of %d bytes sent %d bytes; the budget is %d (each op about once per replica)", ops, size, got, budget)
+	}
+}
+
+// TestBackupFailureB: with f backups cut off the group still commits; when
+// they return they catch up.
+func TestBackupFailureB(t *testing.T) {
+	c := harness.New(t, 5, "Test (B): backup failure")
+	cl := c.NewClient()
+	p, _ := c.WaitPrimary(primaryTimeout)
+	submitN(cl, 3, 0)
+	b1, b2 := (p+1)%5, (p+2)%5
+	c.Disconnect(b1)
+	c.Disconnect(b2)
+	last := submitN(cl, 5, 0)
+	c.Connect(b1)
+	c.Connect(b2)
+	c.WaitExecuted(last, c.All(), 5*time.Second)
+}
+
+// TestPrimaryFailureB: the primary is cut off; the new view keeps every
+// committed op and goes on; the old primary returns and catches up.
+func TestPrimaryFailureB(t *testing.T) {
+	c := harness.New(t, 3, "Test (B): primary failure")
+	cl := c.NewClient()
+	p, _ := c.WaitPrimary(primaryTimeout)
+	before := submitN(cl, 5, 0)
+	c.Disconnect(p)
+	if after := cl.Submit(cl.NextOp(0), opTimeout); after != before+1 {
+		c.Fatalf("the first op of the new view executed as op %d; expected %d (after the %d committed ops)", after, before+1, before)
+	}
+	last := submitN(cl, 3, 0)
+	c.Connect(p)
+	c.WaitExecuted(last, c.All(), 5*time.Second)
+}
+
+// TestFailAgreeB: replicas are cut off and return, one at a time, primary
+// or backup; ops keep committing and everyone ends up agreeing.
+func TestFailAgreeB(t *testing.T) {
+	c := harness.New(t, 5, "Test (B): fail and agree")
+	cl := c.NewClient()
+	for round := 0; round < 5; round++ {
+		p, _ := c.WaitPrimary(primaryTimeout)
+		victim := p
+		if round%2 == 1 {
+			victim = (p + 1 + round) % 5 // a backup
+		}
+		c.Disconnect(victim)
+		submitN(cl, 3, 0)
+		c.Connect(victim)
+	}
+	last := submitN(cl, 1, 0)
+	c.WaitExecuted(last, c.All(), 5*time.Second)
+}
+
+// TestFailNoAgreeB: with three of five backups cut off, only two replicas
+// are connected and nothing commits; after healing the op goes through.
+func TestFailNoAgreeB(t *testing.T) {
+	c := harness.New(t, 5, "Test (B): no agreement without a quorum")
+	cl := c.NewClient()
+	p, _ := c.WaitPrimary(primaryTimeout)
+	before := submitN(cl, 2, 0)
+	for k := 1; k <= 3; k++ {
+		c.Disconnect((p + k) % 5)
+	}
+	pending := cl.Start(cl.NextOp(0), 3*opTimeout)
+	c.During(1500*time.Millisecond, "nothing to commit while only 2 of 5 replicas are connected", func() (bool, string) {
+		if pending.Done() {
+			return false, "the client's op completed"
+		}
+		for i := 0; i < 5; i++ {
+			if st, _ := c.State(i); st.CommitNumber > before {
+				return false, fmt.Sprintf("R%d has commit-number %d > %d", i, st.CommitNumber, before)
+			}
+		}
+		return true, ""
+	})
+	c.Heal()
+	if _, err := pending.Wait(); err != nil {
+		c.Fatalf("after healing: %v", err)
+	}
+	last := submitN(cl, 2, 0)
+	c.WaitExecuted(last, c.All(), 5*time.Second)
+}
+
+// TestConcurrentClientsB: several clients at once; every op executes once.
+func TestConcurrentClientsB(t *testing.T) {
+	c := harness.New(t, 3, "Test (B): concurrent clients")
+	runClients(c, 5, 20)
+	last := c.WaitConverged(5 * time.Second)
+	if last != 5*20 {
+		c.Fatalf("5 clients × 20 ops executed %d ops; expected 100", last)
+	}
+}
+
+// runClients runs n clients of ops sequential ops each, concurrently, and
+// fails the test if any op fails.
+func runClients(c *harness.Cluster, n, ops int) {
+	var g errgroup.Group
+	for i := 0; i < n; i++ {
+		cl := c.NewClient()
+		g.Go(func() error {
+			for j := 0; j < ops; j++ {
+				if _, err := cl.TrySubmit(cl.NextOp(0), 3*opTimeout); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		c.Fatalf("%v", err)
+	}
+}
+
+// TestDuplicateRequestsB: a request sent again — by a retrying client or a
+// duplicated message — executes once and every copy gets the same reply; an
+// older request is ignored.
+func TestDuplicateRequestsB(t *testing.T) {
+	c := harness.New(t, 3, "Test (B): duplicate requests")
+	cl := c.NewClient()
+	p, _ := c.WaitPrimary(primaryTimeout)
+	const id = 424242
+	op1, op2 := cl.NextOp(0), cl.NextOp(0)
+
+	// Five copies of request 1 at once: one execution, five equal replies.
+	replies := make([]vr.RequestReply, 5)
+	var g errgroup.Group
+	for k := range replies {
+		g.Go(func() error {
+			reply, ok := cl.Raw(p, id, 1, op1)
+			if !ok || !reply.OK {
+				return fmt.Errorf("copy %d of request 1 got no result (rpc ok=%v, reply %+v)", k, ok, reply)
+			}
+			replies[k] = reply
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		c.Fatalf("%v", err)
+	}
+	for k, r := range replies {
+		if string(r.Result) != string(replies[0].Result) {
+			c.Fatalf("copies of one request got different results: %q and %q (copy %d)", replies[0].Result, r.Result, k)
+		}
+	}
+	// Sent again later: the recorded reply, not a second execution.
+	if again, ok := cl.Raw(p, id, 1, op1); !ok || string(again.Result) != string(replies[0].Result) {
+		c.Fatalf("request 1 resent after it executed got %+v (ok=%v); expected the recorded reply %q", again, ok, replies[0].Result)
+	}
+	if reply, ok := cl.Raw(p, id, 2, op2); !ok || !reply.OK {
+		c.Fatalf("request 2 got no result: %+v", reply)
+	}
+	// Request 1 again, now older than the latest: dropped, no reply.
+	if reply, _ := cl.Raw(p, id, 1, op1); reply.OK {
+		c.Fatalf("an old request (1, after 2 executed) got a reply %q; it must be dropped", reply.Result)
+	}
+	c.WaitExecuted(2, c.All(), 2*time.Second)
+	if n := c.Executed(p); n != 2 {
+		c.Fatalf("two distinct requests, each sent several times, executed %d ops", n)
+	}
+}
+
+// TestRejoinB: a primary cut off with uncommitted ops returns to find a
+// newer view; its uncommitted ops are replaced by the view's log, and its
+// clients' retries execute once in the new view.
+func TestRejoinB(t *testing.T) {
+	c := harness.New(t, 3, "Test (B): old primary rejoins")
+	cl := c.NewClient()
+	p, _ := c.WaitPrimary(primaryTimeout)
+	submitN(cl, 2, 0)
+
+	// The primary alone, with clients that reach only it.
+	others := []int{(p + 1) % 3, (p + 2) % 3}
+	c.Partition(others, []int{p})
+	var lone []*harness.Client
+	var stuck []*harness.Pending
+	for k := 0; k < 3; k++ {
+		cl := c.NewClient()
+		cl.ReachOnly(p)
+		lone = append(lone, cl)
+		stuck = append(stuck, cl.Start(cl.NextOp(0), 4*opTimeout))
+	}
+	c.Eventually(2*time.Second, fmt.Sprintf("the cut-off primary R%d to prepare the 3 stuck ops", p), func() (bool, string) {
+		st, _ := c.State(p)
+		return st.OpNumber >= 5, fmt.Sprintf("op-number %d", st.OpNumber)
+	})
+
+	// Meanwhile the others move on and commit different ops.
+	last := submitN(cl, 4, 0)
+	c.Heal()
+	for _, cl := range lone {
+		cl.ReachMain()
+	}
+	for _, s := range stuck {
+		if _, err := s.Wait(); err != nil {
+			c.Fatalf("an op sent to the cut-off primary never completed after it rejoined: %v", err)
+		}
+	}
+	if got := c.WaitConverged(5 * time.Second); got < last+3 {
+		c.Fatalf("expected at least %d ops executed everywhere, got %d", last+3, got)
+	}
+}
+
+// TestDivergentLogsB: across repeated partitions, minority primaries gather
+// uncommitted ops while the majority commits others; when everything heals,
+// all replicas converge quickly.
+func TestDivergentLogsB(t *testing.T) {
+	c := harness.New(t, 5, "Test (B): divergent logs caught up")
+	cl := c.NewClient()
+	var lone []*harness.Client
+	var stuck []*harness.Pending
+	for round := 0; round < 3; round++ {
+		p, _ := c.WaitPrimary(primaryTimeout)
+		minority := []int{p, (p + 1) % 5}
+		majority := []int{(p + 2) % 5, (p + 3) % 5, (p + 4) % 5}
+		c.Partition(majority, minority)
+		for k := 0; k < 5; k++ {
+			cl := c.NewClient()
+			cl.ReachOnly(p)
+			lone = append(lone, cl)
+			stuck = append(stuck, cl.Start(cl.NextOp(0), 6*opTimeout))
+		}
+		submitN(cl, 10, 0)
+		c.Heal()
+	}
+	for _, cl := range lone {
+		cl.ReachMain()
+	}
+	for _, s := range stuck {
+		if _, err := s.Wait(); err != nil {
+			c.Fatalf("%v", err)
+		}
+	}
+	c.WaitConverged(3 * time.Second)
+}
+
+// TestDroppedOpRetriedB: an op prepared by a primary but dropped by the next
+// view change must execute when its client retries — also at a replica that
+// once had it in its log (§3 [fix]: the client-table follows the log).
+func TestDroppedOpRetriedB(t *testing.T) {
+	c := harness.New(t, 3, "Test (B): dropped op executes on retry")
+	cl := c.NewClient()
+	c.WaitPrimary(primaryTimeout)
+	submitN(cl, 1, 0)
+
+	// R0 is primary of view 0. Cut it off with a client that reaches only
+	// R0: R0 prepares the op (its client-table records it) but cannot commit.
+	c.Partition([]int{1, 2}, []int{0})
+	lone := c.NewClient()
+	lone.ReachOnly(0)
+	dropped := lone.Start(lone.NextOp(0), 6*opTimeout)
+	c.Eventually(2*time.Second, "R0 to prepare the lone client's op", func() (bool, string) {
+		st, _ := c.State(0)
+		return st.OpNumber == 2, fmt.Sprintf("R0 op-number %d", st.OpNumber)
+	})
+
+	// R1 and R2 start view 1 without the op; R0 rejoins and takes their log.
+	if p, v := c.WaitPrimary(primaryTimeout); p != 1 || v != 1 {
+		c.Fatalf("expected R1 primary of view 1, got R%d of view %d", p, v)
+	}
+	submitN(cl, 2, 0)
+	c.Heal()
+	c.WaitConverged(5 * time.Second)
+
+	// Make R0 primary again (view 3): the lone client's retry reaches R0.
+	c.Disconnect(1)
+	c.WaitPrimary(primaryTimeout) // view 2, R2
+	c.Connect(1)
+	c.Disconnect(2)
+	if p, _ := c.WaitPrimary(2 * primaryTimeout); p != 0 {
+		c.Fatalf("expected R0 to be primary again, got R%d", p)
+	}
+	if _, err := dropped.Wait(); err != nil {
+		c.Fatalf("the retry of an op that a view change dropped never executed: %v\n"+
+			"(after replacing its log, does the replica rebuild the client-table entries of uncommitted ops? VR-PROTOCOL.md §3 [fix])", err)
+	}
+}
+
+// TestLaggingReplicaNewerViewB: a lagging replica hears of a newer view it
+// has no log for. Until NEWSTATE arrives it must not take that view as its
+// last-normal-view, or its short log beats the committed ops at the next view
+// change (§6 [fix]). The scenario is scripted with dropped messages:
+//
+//  1. R2 is cut off; R0 (primary of view 0) and R1 commit three ops.
+//  2. R1 stops hearing R0 and starts view 1 with R0's DOVIEWCHANGE, but the
+//     STARTVIEW to R0 is lost: R0 stays in view-change with last-normal-view 0.
+//  3. R2 returns and hears view 1's COMMIT, but every NEWSTATE to it is lost.
+//  4. R1 is cut off; R0 and R2 change to view 2, whose primary is R2.
+//
+// The three committed ops must survive into view 2.
+func TestLaggingReplicaNewerViewB(t *testing.T) {
+	c := harness.New(t, 3, "Test (B): lagging replica and a newer view")
+	cl := c.NewClient()
+	if p, _ := c.WaitPrimary(primaryTimeout); p != 0 {
+		c.Fatalf("expected R0 primary of view 0, got R%d", p)
+	}
+	c.Disconnect(2)
+	committed := submitN(cl, 3, 0)
+
+	is := func(t vr.MsgType, from, to int) func(vr.Message) bool {
+		return func(m vr.Message) bool {
+			return m.Type == t && (from < 0 || m.From == from) && (to < 0 || m.To == to)
+		}
+	}
+	c.Drop("R0 silent to R1", func(m vr.Message) bool {
+		return m.From == 0 && m.To == 1 && (m.Type == vr.MsgPrepare || m.Type == vr.MsgCommit)
+	})
+	c.Drop("STARTVIEW to R0", is(vr.MsgStartView, -1, 0))
+	c.Drop("NEWSTATE to R2", is(vr.MsgNewState, -1, 2))
+	c.Drop("R0 to R2", func(m vr.Message) bool { return m.From == 0 && m.To == 2 })
+	c.Eventually(primaryTimeout, "R1 to start view 1", func() (bool, string) {
+		st, _ := c.State(1)
+		return st.IsPrimary && st.View == 1, fmt.Sprintf("R1 %v in view %d", st.Status, st.View)
+	})
+	c.Drop("R0 silent to R1", func(m vr.Message) bool { return m.From == 0 && m.To == 1 })
+
+	c.Connect(2)
+	c.Eventually(2*time.Second, "R2 to hear of view 1", func() (bool, string) {
+		st, _ := c.State(2)
+		return st.View >= 1 || st.Status == vr.StateTransfer, fmt.Sprintf("R2 %v in view %d", st.Status, st.View)
+	})
+
+	c.Disconnect(1)
+	c.Undrop("R0 silent to R1")
+	c.Undrop("STARTVIEW to R0")
+	c.Undrop("R0 to R2")
+	p, v := c.WaitPrimary(2 * primaryTimeout)
+	if st, _ := c.State(p); st.OpNumber < committed {
+		c.Fatalf("R%d started view %d with op-number %d: committed ops 1..%d were lost\n"+
+			"(does the lagging replica take the newer view as its last-normal-view before NEWSTATE arrives? VR-PROTOCOL.md §6 [fix])",
+			p, v, st.OpNumber, committed)
+	}
+	c.Undrop("NEWSTATE to R2")
+	if got := cl.Submit(cl.NextOp(0), opTimeout); got != committed+1 {
+		c.Fatalf("the next op executed as op %d, expected %d", got, committed+1)
+	}
+}
+
+// TestUnreliableAgreeB: concurrent clients on a network that delays, drops
+// and reorders; every op executes once, everywhere.
+func TestUnreliableAgreeB(t *testing.T) {
+	c := harness.New(t, 5, "Test (B): agreement on an unreliable network", harness.Unreliable())
+	runClients(c, 5, 10)
+	c.Reliable(true)
+	if last := c.WaitConverged(5 * time.Second); last != 50 {
+		c.Fatalf("5 clients × 10 ops executed %d ops; expected 50", last)
+	}
+}
+
+// rpcsPerOp is the message budget of one op from a lone client, stated in
+// LAB-B.md: REQUEST, PREPARE and PREPAREOK per backup, and at most one COMMIT
+// per backup, plus a share of heartbeats.
+const rpcsPerOp = 9
+
+// TestMessageBudgetB: a lone client's ops cost a bounded number of RPCs each.
+func TestMessageBudgetB(t *testing.T) {
+	c := harness.New(t, 3, "Test (B): message budget per op")
+	cl := c.NewClient()
+	c.WaitPrimary(primaryTimeout)
+	c.ResetCounters()
+	const ops = 50
+	submitN(cl, ops, 0)
+	if got := c.RPCs(); got > ops*rpcsPerOp {
+		c.Fatalf("%d ops from one client took %d RPCs; the budget is %d per op (%d)", ops, got, rpcsPerOp, ops*rpcsPerOp)
+	}
+}
+
+// TestSequentialSpeedB: one client's ops must not wait for heartbeats. A
+// good solution does 1000 ops in about a second; the bound is generous.
+func TestSequentialSpeedB(t *testing.T) {
+	c := harness.New(t, 3, "Test (B): sequential speed")
+	cl := c.NewClient()
+	c.WaitPrimary(primaryTimeout)
+	const ops = 1000
+	start := time.Now()
+	submitN(cl, ops, 0)
+	if d := time.Since(start); d > 20*time.Second {
+		c.Fatalf("%d sequential ops took %v; expected well under 20s (are ops waiting for a heartbeat or a tick?)", ops, d)
+	}
+}
