@@ -32,17 +32,23 @@ func (r *Replica) onRequest(m Message) {
 // It also tells them the commit-number, so it doubles as a heartbeat.
 func (r *Replica) sendPrepare(from int) {
 	//lab:begin B
-	r.broadcast(Message{
+	r.broadcast(r.prepareAfter(from))
+	r.idleTicks = 0
+	r.commitSent = r.commitNumber
+	//lab:end
+}
+
+// prepareAfter is the PREPARE of the ops after op-number from.
+func (r *Replica) prepareAfter(from int) Message {
+	from = max(from, r.logStart)
+	return Message{
 		Type:         MsgPrepare,
 		View:         r.view,
 		LogStart:     from,
 		Entries:      r.logAfter(from),
 		OpNumber:     r.opNumber,
 		CommitNumber: r.commitNumber,
-	})
-	r.idleTicks = 0
-	r.commitSent = r.commitNumber
-	//lab:end
+	}
 }
 
 // onPrepare is a backup appending the primary's ops, in order (§2 step 4).
@@ -183,12 +189,31 @@ func (r *Replica) executeCommitted() {
 func (r *Replica) tickPrimary() {
 	//lab:begin A
 	r.idleTicks++
-	if r.idleTicks >= r.opts.HeartbeatTicks || r.commitSent < r.commitNumber {
-		r.broadcast(Message{Type: MsgCommit, View: r.view, CommitNumber: r.commitNumber})
-		r.idleTicks = 0
-		r.commitSent = r.commitNumber
+	if r.idleTicks < r.opts.HeartbeatTicks && r.commitSent >= r.commitNumber {
+		return
+	}
+	idle := r.idleTicks >= r.opts.HeartbeatTicks
+	r.idleTicks = 0
+	r.commitSent = r.commitNumber
+	for _, b := range r.config {
+		if b != r.id {
+			r.send(b, r.heartbeat(b, idle))
+		}
 	}
 	//lab:end
+}
+
+// heartbeat is what the primary sends backup b when it has nothing new:
+// COMMIT, or — after a whole idle interval — the PREPARE of the ops b has
+// not acknowledged, since its PREPAREs or PREPAREOKs were lost and nothing
+// else would resend them.
+func (r *Replica) heartbeat(b int, idle bool) Message {
+	//lab:begin B
+	if idle && r.acked[b] < r.opNumber {
+		return r.prepareAfter(max(r.acked[b], r.commitNumber))
+	}
+	//lab:end
+	return Message{Type: MsgCommit, View: r.view, CommitNumber: r.commitNumber}
 }
 
 // tickBackup starts a view change when the primary has been silent too long.

@@ -314,8 +314,10 @@ func (r *Replica) validate(m Message) error {
 		return fmt.Errorf("vr: replica %d: %v from unknown replica %d", r.id, m.Type, m.From)
 	case m.Type != MsgRequest && m.From == r.id:
 		return fmt.Errorf("vr: replica %d: %v from itself", r.id, m.Type)
-	case m.View < 0 || m.OpNumber < 0 || m.CommitNumber < 0 || m.LastNormalView < 0 || m.LogStart < 0 || m.Epoch < 0:
-		return fmt.Errorf("vr: replica %d: %v with a negative number", r.id, m.Type)
+	case m.Type != MsgRequest && !r.inConfig(m.From):
+		return fmt.Errorf("vr: replica %d: %v from replica %d, which is not in the configuration %v", r.id, m.Type, m.From, r.config)
+	case outOfRange(m.View, m.OpNumber, m.CommitNumber, m.LastNormalView, m.LogStart, m.Epoch):
+		return fmt.Errorf("vr: replica %d: %v with a number outside [0, %d]", r.id, m.Type, maxNumber)
 	case m.LastNormalView > m.View:
 		return fmt.Errorf("vr: replica %d: %v with last-normal-view %d above view %d", r.id, m.Type, m.LastNormalView, m.View)
 	case m.Checkpoint != nil && m.Checkpoint.OpNumber != m.LogStart:
@@ -335,6 +337,19 @@ func (r *Replica) validate(m Message) error {
 		}
 	}
 	return nil
+}
+
+// maxNumber bounds views and op-numbers in messages: far beyond any real
+// run, and far enough from overflow that v+1 is always safe.
+const maxNumber = 1 << 48
+
+func outOfRange(xs ...int) bool {
+	for _, x := range xs {
+		if x < 0 || x > maxNumber {
+			return true
+		}
+	}
+	return false
 }
 
 // ---- helpers shared by every sub-protocol ----

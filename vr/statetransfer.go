@@ -19,20 +19,26 @@ func (r *Replica) requestState(from int) {
 
 // startStateTransfer is a replica that heard from the primary of view v,
 // which it has not (yet) entered normally: it missed the view's start. Ops
-// after its commit-number may have been replaced by that view, so it drops
-// them and fetches the view's log.
+// after its commit-number may have been replaced by that view, so it asks
+// for the view's log from its committed point on.
 //
-// [fix] It does NOT adopt view v or set last-normal-view yet. With its log cut
+// [fix] It does NOT adopt view v or set last-normal-view yet: with a log cut
 // short, a last-normal-view of v would make that short log win the next view
 // change over a longer log holding committed ops. Status state-transfer keeps
 // it out of view v until NEWSTATE arrives.
+//
+// It also keeps its log whole until then, cutting it back only when NEWSTATE
+// replaces the uncommitted part. Until then it is just a replica that has not
+// heard of view v, and it may safely take part in a view change above v with
+// that log. (Cutting it at once, as the paper does, loses a committed op when
+// the replica then joins a view change: its PREPAREOK may have been one of
+// the f that committed an op it just threw away.)
 func (r *Replica) startStateTransfer(v, from int) {
 	//lab:begin B
 	if r.status == StateTransfer && v <= r.stateTransferView {
 		return
 	}
 	r.logf("state", "R%d in view %d (%v) heard of view %d: state transfer from R%d", r.id, r.view, r.status, v, from)
-	r.truncateLog(max(r.executed, min(r.commitNumber, r.opNumber)))
 	r.status = StateTransfer
 	r.stateTransferView = v
 	r.stateTransferTry = from
@@ -41,18 +47,31 @@ func (r *Replica) startStateTransfer(v, from int) {
 	//lab:end
 }
 
-// sendGetState asks the next replica in turn for view stateTransferView.
+// committedPoint is the op-number up to which this replica's log is surely
+// the same as every later view's: the ops it knows are committed.
+func (r *Replica) committedPoint() int {
+	return max(r.executed, min(r.commitNumber, r.opNumber))
+}
+
+// sendGetState asks replica stateTransferTry for view stateTransferView.
 func (r *Replica) sendGetState() {
 	//lab:begin B
-	r.send(r.stateTransferTry, Message{Type: MsgGetState, View: r.stateTransferView, OpNumber: r.opNumber})
+	r.send(r.stateTransferTry, Message{Type: MsgGetState, View: r.stateTransferView, OpNumber: r.committedPoint()})
 	//lab:end
 }
 
 // tickStateTransfer resends GETSTATE, to another replica each time, in case
-// the one asked is down or the messages were lost.
+// the one asked is down or the messages were lost. If no answer comes within
+// a view-change timeout (no replica is normal in that view any more), it
+// starts a view change past it, as a backup whose primary went silent would.
 func (r *Replica) tickStateTransfer() {
 	//lab:begin B
+	r.silentTicks++
 	r.resendTicks++
+	if r.silentTicks >= r.viewChangeTimeout {
+		r.startViewChange(max(r.view, r.stateTransferView) + 1)
+		return
+	}
 	if r.resendTicks < r.opts.HeartbeatTicks {
 		return
 	}
@@ -98,6 +117,11 @@ func (r *Replica) onNewState(m Message) {
 		}
 		r.getStateSent = false
 	case r.status == StateTransfer && m.View >= r.stateTransferView:
+		if m.LogStart > r.committedPoint() && m.Checkpoint == nil {
+			return // cannot fill the gap; keep the log whole
+		}
+		// Now replace the uncommitted ops with the view's.
+		r.truncateLog(r.committedPoint())
 		if !r.extendLog(m.LogStart, m.Entries, m.Checkpoint) {
 			return
 		}
