@@ -172,3 +172,12 @@ func (c *Cluster) WaitConverged(timeout time.Duration) int {
 	})
 	return done
 }
+
+// WaitRecovered waits until restarted replica i has finished recovery.
+func (c *Cluster) WaitRecovered(i int, timeout time.Duration) {
+	c.t.Helper()
+	c.Eventually(timeout, fmt.Sprintf("R%d to finish recovery", i), func() (bool, string) {
+		st, ok := c.State(i)
+		return ok && st.Status != vr.Recovering, fmt.Sprintf("R%d %v in view %d", i, st.Status, st.View)
+	})
+}

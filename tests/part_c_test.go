@@ -1,0 +1,248 @@
+package tests
+
+// Part C: recovery after a crash. See LAB-C.md.
+
+import (
+	"fmt"
+	"math/rand"
+	"testing"
+	"time"
+
+	"vrlab/tests/harness"
+	"vrlab/vr"
+)
+
+// recoverTimeout bounds a recovery: a view change may have to finish first.
+const recoverTimeout = 10 * time.Second
+
+// crashRestart crashes replica i, lets the others go on for a while, and
+// restarts it with an empty service; it waits until recovery is done.
+func crashRestart(c *harness.Cluster, i int, down time.Duration) {
+	c.Crash(i)
+	c.Sleep(down)
+	c.Restart(i)
+	c.WaitRecovered(i, recoverTimeout)
+}
+
+// requireParticipant shows that recovered replica i really holds the state:
+// with another replica cut off, the group can only go on with i's help.
+func requireParticipant(c *harness.Cluster, cl *harness.Client, i int) {
+	other := (i + 1) % c.N()
+	c.Disconnect(other)
+	submitN(cl, 3, 0)
+	c.Connect(other)
+}
+
+// TestBackupCrashRecoverC: a backup crashes, misses ops, restarts empty and
+// recovers them from the others; then the group depends on it.
+func TestBackupCrashRecoverC(t *testing.T) {
+	c := harness.New(t, 3, "Test (C): backup crash and recovery")
+	cl := c.NewClient()
+	p, _ := c.WaitPrimary(primaryTimeout)
+	submitN(cl, 5, 0)
+	b := (p + 1) % 3
+	c.Crash(b)
+	submitN(cl, 5, 0)
+	c.Restart(b)
+	c.WaitRecovered(b, recoverTimeout)
+	if st, _ := c.State(b); st.OpNumber < 10 {
+		c.Fatalf("R%d recovered with op-number %d; the group had committed 10 ops", b, st.OpNumber)
+	}
+	requireParticipant(c, cl, b)
+	c.WaitConverged(5 * time.Second)
+}
+
+// TestPrimaryCrashRecoverC: the primary crashes; a new view goes on; the old
+// primary restarts empty, recovers, and is needed again.
+func TestPrimaryCrashRecoverC(t *testing.T) {
+	c := harness.New(t, 3, "Test (C): primary crash and recovery")
+	cl := c.NewClient()
+	p, _ := c.WaitPrimary(primaryTimeout)
+	submitN(cl, 5, 0)
+	c.Crash(p)
+	submitN(cl, 5, 0)
+	c.Restart(p)
+	c.WaitRecovered(p, recoverTimeout)
+	requireParticipant(c, cl, p)
+	c.WaitConverged(5 * time.Second)
+}
+
+// TestCrashEachInTurnC: under client load, each replica in turn crashes and
+// recovers (one at a time).
+func TestCrashEachInTurnC(t *testing.T) {
+	c := harness.New(t, 3, "Test (C): crash each replica in turn under load")
+	load := c.StartLoad(3, 3*opTimeout)
+	for i := 0; i < 3; i++ {
+		load.WaitProgress(5, opTimeout)
+		crashRestart(c, i, 300*time.Millisecond)
+	}
+	load.WaitProgress(5, opTimeout)
+	_, highest := load.Stop()
+	if got := c.WaitConverged(5 * time.Second); got < highest {
+		c.Fatalf("replicas converged at op %d, but a client saw op %d complete", got, highest)
+	}
+}
+
+// TestNextPrimaryCrashC: the primary is cut off and the replica that would
+// be the next primary crashes and restarts during the view change. While it
+// recovers it takes no part, so that view cannot finish; the group moves on
+// to a later view, and the restarted replica recovers from it.
+func TestNextPrimaryCrashC(t *testing.T) {
+	c := harness.New(t, 5, "Test (C): next primary crashes during the view change")
+	cl := c.NewClient()
+	p, v := c.WaitPrimary(primaryTimeout)
+	submitN(cl, 3, 0)
+	next := (v + 1) % 5
+	c.Disconnect(p)
+	c.Crash(next)
+	c.Restart(next)
+	p2, v2 := c.WaitPrimary(2 * primaryTimeout)
+	if p2 == next && v2 == v+1 {
+		c.Fatalf("R%d became primary of view %d right after restarting: a recovering replica must recover before it takes part", next, v2)
+	}
+	c.WaitRecovered(next, recoverTimeout)
+	c.Connect(p)
+	last := submitN(cl, 3, 0)
+	c.WaitExecuted(last, c.All(), 5*time.Second)
+}
+
+// TestUnreliableRecoveryC: crashes and recoveries on a network that drops,
+// delays and reorders.
+func TestUnreliableRecoveryC(t *testing.T) {
+	c := harness.New(t, 3, "Test (C): recovery on an unreliable network", harness.Unreliable())
+	load := c.StartLoad(2, 3*opTimeout)
+	for round := 0; round < 3; round++ {
+		load.WaitProgress(3, 2*opTimeout)
+		p, _ := c.WaitPrimary(2 * primaryTimeout)
+		victim := p
+		if round == 1 {
+			victim = (p + 1) % 3
+		}
+		crashRestart(c, victim, 200*time.Millisecond)
+	}
+	load.WaitProgress(3, 2*opTimeout)
+	_, highest := load.Stop()
+	c.Reliable(true)
+	if got := c.WaitConverged(5 * time.Second); got < highest {
+		c.Fatalf("replicas converged at op %d, but a client saw op %d complete", got, highest)
+	}
+}
+
+// churn runs rounds of random faults — crash, restart, cut off, reconnect —
+// never leaving more than f replicas unavailable, while clients submit ops.
+// In the end every op a client saw complete is executed on every replica.
+func churn(t *testing.T, title string, unreliable bool) {
+	c := harness.New(t, 5, title)
+	if unreliable {
+		c.Reliable(false)
+		c.LongReordering(true)
+	}
+	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
+	load := c.StartLoad(3, 6*opTimeout)
+	crashed := map[int]bool{}
+	cut := map[int]bool{}
+	for round := 0; round < 12; round++ {
+		c.Sleep(time.Duration(200+rng.Intn(400)) * time.Millisecond)
+		i := rng.Intn(5)
+		switch {
+		case crashed[i]:
+			c.Restart(i)
+			c.WaitRecovered(i, 3*recoverTimeout)
+			delete(crashed, i)
+		case cut[i]:
+			c.Connect(i)
+			delete(cut, i)
+		case len(crashed)+len(cut) < 2 && rng.Intn(2) == 0:
+			c.Crash(i)
+			crashed[i] = true
+		case len(crashed)+len(cut) < 2:
+			c.Disconnect(i)
+			cut[i] = true
+		}
+	}
+	for i := range crashed {
+		c.Restart(i)
+		c.WaitRecovered(i, 3*recoverTimeout)
+	}
+	c.Heal()
+	c.Reliable(true)
+	c.LongReordering(false)
+	_, highest := load.Stop()
+	if got := c.WaitConverged(10 * time.Second); got < highest {
+		c.Fatalf("replicas converged at op %d, but a client saw op %d complete: a completed op was lost", got, highest)
+	}
+}
+
+// TestChurnC: churn on a reliable network.
+func TestChurnC(t *testing.T) {
+	churn(t, "Test (C): churn", false)
+}
+
+// TestChurnUnreliableC: churn on an unreliable network with long reordering.
+func TestChurnUnreliableC(t *testing.T) {
+	churn(t, "Test (C): churn on an unreliable network", true)
+}
+
+// TestRecoveringNoQuorumC: a recovering replica counts toward no quorum.
+// R2 restarts but its recovery is held up (its RECOVERYRESPONSEs are lost).
+// With R1 cut off, R0 and the recovering R2 are two of three — a quorum if
+// R2 counted. No op may commit and no new view may start until R1 returns.
+func TestRecoveringNoQuorumC(t *testing.T) {
+	c := harness.New(t, 3, "Test (C): a recovering replica is in no quorum")
+	cl := c.NewClient()
+	if p, _ := c.WaitPrimary(primaryTimeout); p != 0 {
+		c.Fatalf("expected R0 primary of view 0, got R%d", p)
+	}
+	before := submitN(cl, 3, 0)
+
+	c.Crash(2)
+	c.Drop("no RECOVERYRESPONSE", func(m vr.Message) bool { return m.Type == vr.MsgRecoveryResponse })
+	c.Restart(2)
+	c.Disconnect(1)
+	pending := cl.Start(cl.NextOp(0), 4*opTimeout)
+	c.During(1500*time.Millisecond, "no commit while R1 is cut off and R2 is recovering", func() (bool, string) {
+		if pending.Done() {
+			return false, "the client's op completed"
+		}
+		if st, _ := c.State(0); st.CommitNumber > before {
+			return false, fmt.Sprintf("R0 committed op %d (the recovering R2 must not send PREPAREOK)", st.CommitNumber)
+		}
+		return true, ""
+	})
+
+	// R1 back: the op commits. Then the primary goes: the other one and
+	// the recovering R2 must not start a view together.
+	c.Connect(1)
+	if _, err := pending.Wait(); err != nil {
+		c.Fatalf("with R1 back: %v", err)
+	}
+	p, v := c.WaitPrimary(primaryTimeout)
+	c.Disconnect(p)
+	c.During(1500*time.Millisecond, fmt.Sprintf("no view above %d while its primary R%d is cut off and R2 is recovering", v, p), func() (bool, string) {
+		return c.NoPrimaryAbove(v)
+	})
+
+	c.Connect(p)
+	c.Undrop("no RECOVERYRESPONSE")
+	c.WaitRecovered(2, recoverTimeout)
+	last := submitN(cl, 2, 0)
+	c.WaitExecuted(last, c.All(), 5*time.Second)
+}
+
+// TestRapidPrimaryCrashesC: the primary crashes again and again at random
+// moments under load; each time it restarts and recovers before the next.
+func TestRapidPrimaryCrashesC(t *testing.T) {
+	c := harness.New(t, 3, "Test (C): rapid primary crashes")
+	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
+	load := c.StartLoad(3, 3*opTimeout)
+	for round := 0; round < 8; round++ {
+		p, _ := c.WaitPrimary(2 * primaryTimeout)
+		c.Sleep(time.Duration(rng.Intn(300)) * time.Millisecond)
+		crashRestart(c, p, time.Duration(rng.Intn(200))*time.Millisecond)
+	}
+	load.WaitProgress(3, opTimeout)
+	_, highest := load.Stop()
+	if got := c.WaitConverged(5 * time.Second); got < highest {
+		c.Fatalf("replicas converged at op %d, but a client saw op %d complete", got, highest)
+	}
+}
