@@ -70,7 +70,7 @@ func New(t *testing.T, n int, title string, options ...Option) *Cluster {
 	c := &Cluster{
 		t: t, title: title, n: n,
 		net:       labrpc.MakeNetwork(),
-		check:     newChecker(),
+		check:     newChecker(n),
 		nodes:     make([]*vr.Node, n),
 		recorders: make([]*Recorder, n),
 		lives:     make([]int, n),
@@ -256,6 +256,10 @@ func (c *Cluster) Executed(i int) int {
 	defer c.mu.Unlock()
 	return c.recorders[i].Executed()
 }
+
+// Restores counts the checkpoints replica i's services (all its lives)
+// restored.
+func (c *Cluster) Restores(i int) int { return c.check.restoresOf(i) }
 
 // RPCs is the number of RPCs sent since the test started.
 func (c *Cluster) RPCs() int { return c.net.GetTotalCount() - c.rpcs0 }

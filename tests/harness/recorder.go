@@ -84,15 +84,16 @@ func chain(h uint64, op []byte) uint64 {
 // agreement (every replica executed the same op at each op-number), order
 // and exactly-once (an op appears at one op-number only).
 type checker struct {
-	mu     sync.Mutex
-	ops    map[int]string // op-number → op
-	hashes map[int]uint64 // op-number → running hash after it
-	where  map[string]int // op → op-number
-	err    error
+	mu       sync.Mutex
+	ops      map[int]string // op-number → op
+	hashes   map[int]uint64 // op-number → running hash after it
+	where    map[string]int // op → op-number
+	restores []int          // checkpoints restored, by replica
+	err      error
 }
 
-func newChecker() *checker {
-	return &checker{ops: map[int]string{}, hashes: map[int]uint64{}, where: map[string]int{}}
+func newChecker(n int) *checker {
+	return &checker{ops: map[int]string{}, hashes: map[int]uint64{}, where: map[string]int{}, restores: make([]int, n)}
 }
 
 func (ck *checker) fail(format string, args ...any) {
@@ -127,6 +128,7 @@ func (ck *checker) applied(replica, life, n int, op []byte, hash uint64) {
 func (ck *checker) restored(replica, life, n int, hash uint64) {
 	ck.mu.Lock()
 	defer ck.mu.Unlock()
+	ck.restores[replica]++
 	if want, ok := ck.hashes[n]; ok && want != hash {
 		ck.failLocked("R%d (life %d) restored a checkpoint at op %d that does not match the ops executed up to there", replica, life, n)
 	}
@@ -137,6 +139,12 @@ func (ck *checker) opNumberOf(op string) int {
 	ck.mu.Lock()
 	defer ck.mu.Unlock()
 	return ck.where[op]
+}
+
+func (ck *checker) restoresOf(replica int) int {
+	ck.mu.Lock()
+	defer ck.mu.Unlock()
+	return ck.restores[replica]
 }
 
 func (ck *checker) failure() error {
