@@ -77,6 +77,10 @@ func (cl *Client) ReachMain() {
 	cl.applyLinksLocked()
 }
 
+// Ends are the client's labrpc ends, ends[j] reaching replica j, subject to
+// the cluster's partitions and ReachOnly: build a service's clerk on them.
+func (cl *Client) Ends() []*labrpc.ClientEnd { return cl.ends }
+
 // ID is the client-id the replicas see.
 func (cl *Client) ID() int64 { return cl.vc.ID() }
 

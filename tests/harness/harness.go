@@ -35,6 +35,8 @@ type Cluster struct {
 
 	mu        sync.Mutex
 	nodes     []*vr.Node // nil while crashed
+	servers   []Server   // what runs on each replica; nil while crashed
+	factory   ServerFactory
 	recorders []*Recorder
 	lives     []int
 	ends      [][]string // ends[i][j]: name of the end replica i uses to reach j
@@ -49,6 +51,28 @@ type Cluster struct {
 	goroutine int // goroutines before the cluster started
 	capTimer  *time.Timer
 }
+
+// Server is what runs on one replica: a vr.Node and the service around it
+// (the kvvr and shardctrler servers, or the harness's own Recorder).
+type Server interface {
+	Node() *vr.Node
+	Kill()
+}
+
+// ServerFactory starts the server of replica me over ends (ends[j] reaches
+// replica j). The harness sets opts.Recovering on a restart.
+type ServerFactory func(ends []*labrpc.ClientEnd, me int, opts vr.Options) Server
+
+// WithServers runs the given server on every replica instead of a bare VR
+// node with a Recorder. The agreement checker then sees nothing (the
+// service's own tests check it); the view checks still run.
+func WithServers(f ServerFactory) Option { return func(c *Cluster) { c.factory = f } }
+
+// recorderServer is the default: a vr.Node replicating a Recorder.
+type recorderServer struct{ node *vr.Node }
+
+func (s recorderServer) Node() *vr.Node { return s.node }
+func (s recorderServer) Kill()          { s.node.Kill() }
 
 // Option changes how New builds a cluster.
 type Option func(*Cluster)
@@ -73,6 +97,7 @@ func New(t *testing.T, n int, title string, options ...Option) *Cluster {
 		check:     newChecker(n),
 		nodes:     make([]*vr.Node, n),
 		recorders: make([]*Recorder, n),
+		servers:   make([]Server, n),
 		lives:     make([]int, n),
 		ends:      make([][]string, n),
 		group:     make([]int, n),
@@ -114,10 +139,18 @@ func (c *Cluster) startReplica(i int, recovering bool) {
 	opts := c.opts
 	opts.Recovering = recovering
 	c.recorders[i] = newRecorder(c.check, i, c.lives[i], c.pad)
-	node, err := vr.StartNode(ends, i, c.recorders[i], opts)
-	if err != nil {
-		c.t.Fatalf("replica %d did not start: %v", i, err)
+	var server Server
+	if c.factory != nil {
+		server = c.factory(ends, i, opts)
+	} else {
+		node, err := vr.StartNode(ends, i, c.recorders[i], opts)
+		if err != nil {
+			c.t.Fatalf("replica %d did not start: %v", i, err)
+		}
+		server = recorderServer{node}
 	}
+	node := server.Node()
+	c.servers[i] = server
 	c.nodes[i] = node
 	srv := labrpc.MakeServer()
 	srv.AddService(c.service(node))
@@ -209,13 +242,13 @@ func (c *Cluster) LongReordering(yes bool) { c.net.LongReordering(yes) }
 // Crash kills replica i: it loses everything (VR keeps nothing on disk).
 func (c *Cluster) Crash(i int) {
 	c.mu.Lock()
-	node := c.nodes[i]
-	c.nodes[i] = nil
+	node, server := c.nodes[i], c.servers[i]
+	c.nodes[i], c.servers[i] = nil, nil
 	c.mu.Unlock()
 	if node == nil {
 		return
 	}
-	node.Kill()
+	server.Kill()
 	c.net.DeleteServer(serverName(i)) // calls to it fail; replies of running handlers are lost
 	c.watch.observe(i, node.State())  // remember the highest view it reached
 }
