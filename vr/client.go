@@ -2,6 +2,7 @@ package vr
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -46,6 +47,9 @@ func (c *Client) Invoke(op []byte) []byte {
 func (c *Client) InvokeContext(ctx context.Context, op []byte) ([]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if len(c.servers) == 0 {
+		return nil, errors.New("vr: client has no servers")
+	}
 	c.seq++
 	args := RequestArgs{ClientID: c.id, RequestNum: c.seq, Op: op}
 	for ctx.Err() == nil {
@@ -58,8 +62,8 @@ func (c *Client) InvokeContext(ctx context.Context, op []byte) ([]byte, error) {
 			if reply.OK {
 				return reply.Result, nil
 			}
-			next := reply.View % len(c.servers)
-			if !reply.NotPrimary || next == c.primary {
+			next := reply.Primary
+			if !reply.NotPrimary || next == c.primary || next < 0 || next >= len(c.servers) {
 				break
 			}
 			c.primary = next
@@ -105,9 +109,9 @@ func (c *Client) broadcast(args *RequestArgs) ([]byte, bool) {
 			c.primary = a.from
 			return a.reply.Result, true
 		}
-		if a.reply.View > bestView {
+		if a.reply.NotPrimary && a.reply.View > bestView && a.reply.Primary >= 0 && a.reply.Primary < len(c.servers) {
 			bestView = a.reply.View
-			c.primary = a.reply.View % len(c.servers)
+			c.primary = a.reply.Primary
 		}
 	}
 	return nil, false

@@ -83,6 +83,8 @@ type Message struct {
 
 	Nonce uint64 // RECOVERY / RECOVERYRESPONSE
 
+	Primary int // NOTPRIMARY: the replica the sender believes is primary
+
 	// Client fields (REQUEST, REPLY, NOTPRIMARY).
 	ClientID   int64
 	RequestNum int

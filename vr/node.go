@@ -219,7 +219,8 @@ type RequestReply struct {
 	OK         bool   // Result is the op's result
 	Result     []byte //
 	NotPrimary bool   // this replica is not the primary of View
-	View       int    // the replica's view, a hint for the client
+	View       int    // the replica's view
+	Primary    int    // with NotPrimary: the primary of View, where to try next
 }
 
 // Request submits a client's request and waits, for a bounded time, for its
@@ -243,6 +244,7 @@ func (s *VR) Request(args *RequestArgs, reply *RequestReply) {
 		reply.View = m.View
 		reply.OK = m.Type == MsgReply
 		reply.NotPrimary = m.Type == MsgNotPrimary
+		reply.Primary = m.Primary
 		reply.Result = m.Result
 	case <-timer.C:
 		n.dropWaiter(key, ch)

@@ -8,7 +8,7 @@ package vr
 func (r *Replica) onRequest(m Message) {
 	if r.status != Normal || !r.isPrimary() {
 		// Tell the client which view we are in, so it can find the primary.
-		r.reply(Message{Type: MsgNotPrimary, View: r.view, ClientID: m.ClientID, RequestNum: m.RequestNum})
+		r.reply(Message{Type: MsgNotPrimary, View: r.view, Primary: r.primaryOf(r.view), ClientID: m.ClientID, RequestNum: m.RequestNum})
 		return
 	}
 	//lab:begin B

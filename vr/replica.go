@@ -7,7 +7,10 @@ import (
 )
 
 // StateMachine is the replicated service. VR calls it from one goroutine at a
-// time, in op-number order.
+// time, in op-number order, while holding its replica's lock: the service
+// must not call back into its Node from these methods. A Snapshot's bytes and
+// a Restore's argument are shared with messages in flight and must never be
+// modified.
 type StateMachine interface {
 	Apply(op []byte) []byte  // execute one committed op, return its result
 	Snapshot() []byte        // the service state, for a checkpoint
