@@ -15,13 +15,16 @@ import (
 // Node unless a drop rule matches. Its name must stay "VR".
 type VR struct {
 	inner *vr.VR
-	rules *dropRules
+	c     *Cluster
 }
 
 // Deliver forwards a replica message unless a rule drops it.
 func (s *VR) Deliver(args *vr.Message, reply *vr.DeliverReply) {
-	if s.rules.drops(*args) {
+	if s.c.drops.drops(*args) {
 		return
+	}
+	if args.Type == vr.MsgRecovery {
+		s.c.recoverySeen(args.From)
 	}
 	s.inner.Deliver(args, reply)
 }
@@ -63,5 +66,5 @@ func (c *Cluster) Undrop(name string) {
 }
 
 func (c *Cluster) service(node *vr.Node) *labrpc.Service {
-	return labrpc.MakeService(&VR{inner: node.Handler(), rules: &c.drops})
+	return labrpc.MakeService(&VR{inner: node.Handler(), c: c})
 }

@@ -42,6 +42,7 @@ type Cluster struct {
 	ends      [][]string // ends[i][j]: name of the end replica i uses to reach j
 	group     []int      // partition group of each replica; -1 = cut off from all
 	clients   []*Client
+	recovery  []int // RECOVERY messages delivered from each replica since its restart
 	nextEnd   int
 
 	start     time.Time
@@ -98,6 +99,7 @@ func New(t *testing.T, n int, title string, options ...Option) *Cluster {
 		nodes:     make([]*vr.Node, n),
 		recorders: make([]*Recorder, n),
 		servers:   make([]Server, n),
+		recovery:  make([]int, n),
 		lives:     make([]int, n),
 		ends:      make([][]string, n),
 		group:     make([]int, n),
@@ -262,7 +264,18 @@ func (c *Cluster) Restart(i int) {
 	if !crashed {
 		c.t.Fatalf("Restart(%d): replica %d is running; Crash it first", i, i)
 	}
+	c.mu.Lock()
+	c.recovery[i] = 0
+	c.mu.Unlock()
 	c.startReplica(i, true)
+}
+
+func (c *Cluster) recoverySeen(from int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if from >= 0 && from < c.n {
+		c.recovery[from]++
+	}
 }
 
 // Alive reports whether replica i is running (not crashed).

@@ -173,11 +173,21 @@ func (c *Cluster) WaitConverged(timeout time.Duration) int {
 	return done
 }
 
-// WaitRecovered waits until restarted replica i has finished recovery.
+// WaitRecovered waits until restarted replica i has finished recovery —
+// by the recovery protocol: a replica that lost its state and got going
+// again without a RECOVERY reaching anyone skipped the protocol.
 func (c *Cluster) WaitRecovered(i int, timeout time.Duration) {
 	c.t.Helper()
 	c.Eventually(timeout, fmt.Sprintf("R%d to finish recovery", i), func() (bool, string) {
 		st, ok := c.State(i)
 		return ok && st.Status != vr.Recovering, fmt.Sprintf("R%d %v in view %d", i, st.Status, st.View)
 	})
+	c.mu.Lock()
+	sent := c.recovery[i]
+	c.mu.Unlock()
+	if sent == 0 {
+		st, _ := c.State(i)
+		c.Fatalf("R%d restarted with an empty state and became %v without running the recovery protocol: no RECOVERY from it reached any replica.\n"+
+			"A restarted replica must recover its state from f+1 others before it takes part in anything (VR-PROTOCOL.md §4)", i, st.Status)
+	}
 }
