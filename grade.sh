@@ -34,8 +34,8 @@ TestConcurrentClientsB                B    5
 TestDuplicateRequestsB                B    8
 TestRejoinB                           B    8
 TestDivergentLogsB                    B    8
-TestDroppedOpRetriedB                 B    8
-TestLaggingReplicaNewerViewB          B   10
+TestDroppedOpRetriedB                 B   10
+TestLaggingReplicaNewerViewB          B   13
 TestUnreliableAgreeB                  B    8
 TestMessageBudgetB                    B    4
 TestSequentialSpeedB                  B    3
