@@ -296,11 +296,24 @@ func (c *Cluster) State(i int) (vr.State, bool) {
 	return node.State(), true
 }
 
-// Executed returns the op-number of the last op replica i's service applied.
+// Executed returns the op-number of the last op replica i's service applied
+// (0 while it is crashed).
 func (c *Cluster) Executed(i int) int {
+	if c.factory != nil {
+		st, _ := c.State(i)
+		return st.Executed
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.recorders[i].Executed()
+}
+
+// AddOps counts n client ops for the summary line (service tests whose
+// clerks do not go through Client.Submit).
+func (c *Cluster) AddOps(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ops += n
 }
 
 // Restores counts the checkpoints replica i's services (all its lives)
