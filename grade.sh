@@ -62,10 +62,29 @@ TestClientTableCheckpointD            D   10
 TestLargeStateCheckpointD             D   10
 
 # Part KV: key/value service on VR.
-# (No tests yet. Add rows here, e.g. "TestBasicKV  KV  10".)
+TestBasicKV                           KV    5
+TestConcurrentKV                      KV    8
+TestUnreliableKV                      KV    8
+TestConcurrentAppendKV                KV    8
+TestMinorityPartitionKV               KV   10
+TestPartitionsOneClientKV             KV    7
+TestPartitionsManyClientsKV           KV    8
+TestCrashRecoverKV                    KV    8
+TestCrashPartitionUnreliableKV        KV   10
+TestCheckpointKV                      KV   10
+TestLinearizable7KV                   KV   10
+TestSequentialSpeedKV                 KV    8
 
 # Part SC: shard controller.
-# (No tests yet. Add rows here, e.g. "TestJoinLeaveSC  SC  10".)
+TestJoinLeaveBasicSC                  SC   10
+TestHistoricalQueriesSC               SC   15
+TestMoveSC                            SC   10
+TestConcurrentJoinLeaveSC             SC   15
+TestMinimalTransferJoinSC             SC   10
+TestMinimalTransferLeaveSC            SC   10
+TestMultiJoinLeaveSC                  SC   10
+TestAgreeAfterPrimaryCrashSC          SC   10
+TestUnreliableSC                      SC   10
 END_OF_TABLE
 
 readonly ALL_PARTS=(A B C D KV SC)

@@ -75,6 +75,7 @@ func (k *scClerk) bounded(what string, call func(ctx context.Context) error) err
 	if err != nil {
 		return fmt.Errorf("%s: %s failed: %w", k.name, what, err)
 	}
+	k.e.c.AddOps(1)
 	return nil
 }
 
