@@ -16,27 +16,30 @@ set -euo pipefail
 read -r -d '' GRADING_TABLE <<'END_OF_TABLE' || true
 # Part A: view changes
 TestInitialViewA                      A   10
-TestPrimaryFailureA                   A   15
-TestNoQuorumA                         A   15
-TestNewPrimaryFailsA                  A   20
-TestManyViewChangesA                  A   15
-TestUnreliableViewChangeA             A   15
-TestMessageBudgetA                    A   10
+TestPrimaryFailureA                   A   12
+TestNoQuorumA                         A   12
+TestNewPrimaryFailsA                  A   15
+TestManyViewChangesA                  A   12
+TestUnreliableViewChangeA             A   12
+TestMessageBudgetA                    A    7
+TestOwnStartViewChangeA               A   10
+TestStartViewChangeLostA              A   10
 
 # Part B: normal-case agreement
 TestBasicAgreeB                       B    5
 TestByteBudgetB                       B    5
-TestBackupFailureB                    B    5
-TestPrimaryFailureB                   B    5
+TestBackupFailureB                    B    4
+TestPrimaryFailureB                   B    4
 TestFailAgreeB                        B    5
-TestFailNoAgreeB                      B    8
+TestFailNoAgreeB                      B    7
 TestConcurrentClientsB                B    5
-TestDuplicateRequestsB                B    8
-TestRejoinB                           B    8
-TestDivergentLogsB                    B    8
+TestDuplicateRequestsB                B    7
+TestRejoinB                           B    7
+TestDivergentLogsB                    B    7
 TestDroppedOpRetriedB                 B   10
-TestLaggingReplicaNewerViewB          B   13
-TestUnreliableAgreeB                  B    8
+TestLaggingReplicaNewerViewB          B   12
+TestLogChoiceByViewB                  B    8
+TestUnreliableAgreeB                  B    7
 TestMessageBudgetB                    B    4
 TestSequentialSpeedB                  B    3
 

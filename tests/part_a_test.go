@@ -5,10 +5,12 @@ package tests
 import (
 	"fmt"
 	"math/rand"
+	"sync"
 	"testing"
 	"time"
 
 	"vrlab/tests/harness"
+	"vrlab/vr"
 )
 
 // primaryTimeout bounds the wait for a view change: a few view-change
@@ -134,6 +136,62 @@ func TestUnreliableViewChangeA(t *testing.T) {
 		}
 		c.Connect(p)
 		p, v = p2, v2
+	}
+}
+
+// TestOwnStartViewChangeA: a replica's own STARTVIEWCHANGE is not one of
+// the f it needs. Of five replicas, R2 and R3 are cut off together: each
+// hears the other's STARTVIEWCHANGE only — one, where f=2 are needed — so
+// neither may send DOVIEWCHANGE.
+func TestOwnStartViewChangeA(t *testing.T) {
+	c := harness.New(t, 5, "Test (A): own STARTVIEWCHANGE not counted")
+	c.WaitPrimary(primaryTimeout)
+	pair := func(i int) bool { return i == 2 || i == 3 }
+	var mu sync.Mutex
+	sent := 0
+	c.Drop("cut off {R2, R3}", func(m vr.Message) bool {
+		if m.Type == vr.MsgDoViewChange && pair(m.From) {
+			mu.Lock()
+			sent++
+			mu.Unlock()
+		}
+		return pair(m.From) != pair(m.To)
+	})
+	c.Sleep(1500 * time.Millisecond)
+	mu.Lock()
+	n := sent
+	mu.Unlock()
+	if n > 0 {
+		c.Fatalf("R2 or R3 sent %d DOVIEWCHANGE after hearing STARTVIEWCHANGE from only one other replica; f=2 others are needed, and a replica's own does not count", n)
+	}
+	c.Undrop("cut off {R2, R3}")
+	c.WaitPrimary(2 * primaryTimeout)
+}
+
+// TestStartViewChangeLostA: the first copy of every STARTVIEWCHANGE is lost.
+// Only a replica that resends while its view change is stalled gets a new
+// primary ([fix]); moving on to the next view does not help, since that
+// view's first copies are lost too.
+func TestStartViewChangeLostA(t *testing.T) {
+	c := harness.New(t, 3, "Test (A): first STARTVIEWCHANGE copies lost")
+	p, v := c.WaitPrimary(primaryTimeout)
+	var mu sync.Mutex
+	seen := map[[3]int]bool{}
+	c.Drop("first copy of each STARTVIEWCHANGE", func(m vr.Message) bool {
+		if m.Type != vr.MsgStartViewChange {
+			return false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		k := [3]int{m.From, m.To, m.View}
+		first := !seen[k]
+		seen[k] = true
+		return first
+	})
+	c.Disconnect(p)
+	p2, v2 := c.WaitPrimary(2 * primaryTimeout)
+	if v2 <= v || p2 == p {
+		c.Fatalf("after cutting off primary R%d of view %d, expected a new primary in a higher view; got R%d in view %d", p, v, p2, v2)
 	}
 }
 

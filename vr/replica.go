@@ -255,7 +255,7 @@ func (r *Replica) Step(m Message) error {
 		return err
 	}
 	//lab:begin C
-	if r.status == Recovering && m.Type != MsgRecoveryResponse {
+	if r.status == Recovering && m.Type != MsgRecoveryResponse && !mutation(mutRecoveringVotes) { // mutation: §9.5
 		return nil // a recovering replica takes part in nothing (§4 [fix])
 	}
 	//lab:end

@@ -131,6 +131,9 @@ func (cl *Client) TrySubmit(op []byte, timeout time.Duration) (int, error) {
 
 // verifyResult checks a client's result against where the op executed.
 func (c *Cluster) verifyResult(client int, op, result []byte) (int, error) {
+	if err := c.check.failure(); err != nil {
+		return 0, err // the real cause, not its echo in this reply
+	}
 	n, err := strconv.Atoi(string(result))
 	where := c.check.opNumberOf(string(op))
 	if err != nil || where == 0 || n != where {
@@ -163,6 +166,16 @@ func (cl *Client) Start(op []byte, timeout time.Duration) *Pending {
 func (p *Pending) Wait() (int, error) {
 	<-p.done
 	return p.n, p.err
+}
+
+// WaitFor is Wait bounded by timeout (the op may go on in the background).
+func (p *Pending) WaitFor(timeout time.Duration) (int, error) {
+	select {
+	case <-p.done:
+		return p.n, p.err
+	case <-time.After(timeout):
+		return 0, fmt.Errorf("the op did not complete within %v more", timeout)
+	}
 }
 
 // Done reports whether the op finished (either way).

@@ -1,0 +1,101 @@
+package sim
+
+import "vrlab/vr"
+
+// client is a simulated VR client, like vr.Client: it numbers its requests
+// 1, 2, 3, … with at most one outstanding, sends each to the primary it
+// believes in, follows NOTPRIMARY view hints a few hops, and when it hears
+// nothing in time resends the same request to every replica.
+type client struct {
+	idx int
+	id  int64
+
+	seq         int  // the latest request-number
+	outstanding bool // request seq awaits its reply
+	invokedAt   int
+	lastTry     int
+	hint        int // the replica believed primary
+	hops        int // hint hops since the last timeout
+	nextAt      int // earliest tick of the next request
+	minPos      int // linearizability: request seq must land after this op-number
+	completed   int
+	maxLatency  int
+}
+
+func (s *Sim) node(c *client) int { return s.cfg.Replicas + c.idx }
+
+func (s *Sim) tickClient(c *client) {
+	if !c.outstanding {
+		if s.liveness || s.now < c.nextAt {
+			return
+		}
+		c.seq++
+		c.outstanding = true
+		c.invokedAt = s.now
+		c.minPos = s.chk.maxCompleted
+		c.hops = 0
+		s.stats.Requests++
+		if s.trace != nil {
+			s.tracef("client  c%d invokes request %d (%s) at R%d", c.idx, c.seq, opName(opKey(c.idx, c.seq)), c.hint)
+		}
+		s.mix(evInvoke, c.idx, c.seq, c.hint)
+		s.sendRequest(c, c.hint)
+		return
+	}
+	if s.now-c.lastTry >= s.cfg.ClientTimeout {
+		c.hops = 0
+		for r := 0; r < s.cfg.Replicas; r++ {
+			s.sendRequest(c, r)
+		}
+	}
+}
+
+func (s *Sim) sendRequest(c *client, to int) {
+	c.lastTry = s.now
+	s.send(s.node(c), to, vr.Message{Type: vr.MsgRequest, ClientID: c.id, RequestNum: c.seq, Op: encodeOp(opKey(c.idx, c.seq)), To: to, From: -1})
+}
+
+// onClientMessage is a REPLY or NOTPRIMARY arriving at client c.
+func (s *Sim) onClientMessage(c *client, m *vr.Message) {
+	switch m.Type {
+	case vr.MsgReply:
+		if m.RequestNum < 1 || m.RequestNum > c.seq {
+			s.failf("client", "client %d got a reply for request %d, which it never sent (latest %d)", c.idx, m.RequestNum, c.seq)
+			return
+		}
+		n, ok := s.chk.reply(c.idx, m.RequestNum, m)
+		if !ok || m.RequestNum != c.seq || !c.outstanding {
+			return
+		}
+		if n <= c.minPos {
+			s.failf("linearizability", "client %d's request %d was invoked after an op at op-number %d completed, but it was executed earlier, as op %d", c.idx, c.seq, c.minPos, n)
+			return
+		}
+		c.outstanding = false
+		c.completed++
+		c.maxLatency = max(c.maxLatency, s.now-c.invokedAt)
+		s.chk.maxCompleted = max(s.chk.maxCompleted, n)
+		if m.From >= 0 && m.From < s.cfg.Replicas {
+			c.hint = m.From
+		}
+		if s.cfg.ThinkMax > 0 {
+			c.nextAt = s.now + s.rng.IntN(s.cfg.ThinkMax+1)
+		}
+		if s.trace != nil {
+			s.tracef("client  c%d request %d done: op %d", c.idx, c.seq, n)
+		}
+		s.mix(evDone, c.idx, c.seq, n)
+	case vr.MsgNotPrimary:
+		if !c.outstanding || m.RequestNum != c.seq {
+			return
+		}
+		next := m.Primary // the sender's idea of the primary (of its view)
+		if next >= 0 && next < s.cfg.Replicas && next != c.hint && c.hops < s.cfg.Replicas {
+			c.hint = next
+			c.hops++
+			s.sendRequest(c, next)
+		}
+	default:
+		s.failf("client", "client %d got a %v", c.idx, m.Type)
+	}
+}
