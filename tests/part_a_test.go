@@ -145,27 +145,36 @@ func TestUnreliableViewChangeA(t *testing.T) {
 // neither may send DOVIEWCHANGE.
 func TestOwnStartViewChangeA(t *testing.T) {
 	c := harness.New(t, 5, "Test (A): own STARTVIEWCHANGE not counted")
-	c.WaitPrimary(primaryTimeout)
+	_, v := c.WaitPrimary(primaryTimeout)
 	pair := func(i int) bool { return i == 2 || i == 3 }
 	var mu sync.Mutex
-	sent := 0
+	tried, sent := 0, 0
 	c.Drop("cut off {R2, R3}", func(m vr.Message) bool {
-		if m.Type == vr.MsgDoViewChange && pair(m.From) {
-			mu.Lock()
+		mu.Lock()
+		defer mu.Unlock()
+		if pair(m.From) && pair(m.To) && m.Type == vr.MsgStartViewChange {
+			tried++
+		}
+		if pair(m.From) && m.Type == vr.MsgDoViewChange {
 			sent++
-			mu.Unlock()
 		}
 		return pair(m.From) != pair(m.To)
 	})
 	c.Sleep(1500 * time.Millisecond)
 	mu.Lock()
-	n := sent
+	triedN, sentN := tried, sent
 	mu.Unlock()
-	if n > 0 {
-		c.Fatalf("R2 or R3 sent %d DOVIEWCHANGE after hearing STARTVIEWCHANGE from only one other replica; f=2 others are needed, and a replica's own does not count", n)
+	if triedN == 0 {
+		c.Fatalf("R2 and R3, cut off from the primary for 1.5s, never sent each other STARTVIEWCHANGE")
 	}
+	if sentN > 0 {
+		c.Fatalf("R2 or R3 sent %d DOVIEWCHANGE after hearing STARTVIEWCHANGE from only one other replica; f=2 others are needed, and a replica's own does not count", sentN)
+	}
+	// Back together, their higher view draws everyone into a view change.
 	c.Undrop("cut off {R2, R3}")
-	c.WaitPrimary(2 * primaryTimeout)
+	if _, v2 := c.WaitPrimary(2 * primaryTimeout); v2 <= v {
+		c.Fatalf("after R2 and R3 returned from higher views, expected a view above %d, got %d", v, v2)
+	}
 }
 
 // TestStartViewChangeLostA: the first copy of every STARTVIEWCHANGE is lost.

@@ -2,6 +2,23 @@
 
 package vr
 
+import (
+	"os"
+	"strings"
+)
+
+// init switches on the mutations named in VRMUTATE (comma-separated), so the
+// graded tests can be run against a seeded bug:
+//
+//	VRMUTATE=count-own-svc go test -tags vrmutate -run TestOwnStartViewChangeA ./tests
+func init() {
+	for _, name := range strings.Split(os.Getenv("VRMUTATE"), ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			Mutations[name] = true
+		}
+	}
+}
+
 // Mutations switches seeded protocol bugs on by name (see mutate_names.go).
 // It exists only in builds with the vrmutate tag, for tests that show each
 // bug is caught. Set it before starting replicas; it is not synchronised.
