@@ -114,6 +114,7 @@ type Replica struct {
 	silentTicks       int // ticks since the primary (or view change) showed progress
 	viewChangeTimeout int // randomised per replica: T..2T-1
 	resendTicks       int // ticks since a stalled sub-protocol last resent
+	failedViewChanges int // view changes in a row abandoned on timeout
 
 	// Primary: the highest op each replica acknowledged in this view.
 	acked []int
@@ -387,11 +388,19 @@ func (r *Replica) reply(m Message) {
 
 // resetViewChangeTimer restarts the view-change timer with a fresh random
 // timeout in [T, 2T): randomising keeps replicas from moving in lockstep.
+//
+// After view changes that failed one after another the timeout doubles (up
+// to 8×): when messages are slower than the timeout allows, fixed timeouts
+// would abandon every view change before it can finish.
 func (r *Replica) resetViewChangeTimer() {
 	r.silentTicks = 0
 	r.resendTicks = 0
-	r.viewChangeTimeout = r.opts.ViewChangeTicks + r.rand.Intn(r.opts.ViewChangeTicks)
+	t := r.opts.ViewChangeTicks << min(r.failedViewChanges, maxBackoff)
+	r.viewChangeTimeout = t + r.rand.Intn(t)
 }
+
+// maxBackoff caps the doubling of the view-change timeout: 2^3 = 8×.
+const maxBackoff = 3
 
 // entry returns the log entry of op-number op, which must be held.
 func (r *Replica) entry(op int) Entry {

@@ -201,6 +201,7 @@ func (r *Replica) onStartView(m Message) {
 func (r *Replica) enterNormal() {
 	r.status = Normal
 	r.lastNormalView = r.view
+	r.failedViewChanges = 0
 	r.resetViewChangeTimer()
 }
 
@@ -212,6 +213,7 @@ func (r *Replica) tickViewChange() {
 	r.silentTicks++
 	r.resendTicks++
 	if r.silentTicks >= r.viewChangeTimeout {
+		r.failedViewChanges++
 		r.startViewChange(r.view + 1)
 		return
 	}
