@@ -12,7 +12,10 @@
 // The Replica's handlers are named after the paper's messages and grouped one
 // sub-protocol per file:
 //
+//	api.go            StateMachine, Options, State: what services and runtimes use
 //	replica.go        state, Step/Tick dispatch, helpers shared by all parts
+//	checks.go         validation of incoming messages, invariants of the state
+//	log.go            the log: append, extend, replace, truncate
 //	normal.go         REQUEST, PREPARE, PREPAREOK, COMMIT, REPLY (part B)
 //	clienttable.go    at-most-once semantics (part B)
 //	viewchange.go     STARTVIEWCHANGE, DOVIEWCHANGE, STARTVIEW (part A, logs in B)

@@ -74,3 +74,17 @@ func (r *Replica) truncateLog(op int) {
 		r.rebuildPending()
 	}
 }
+
+// entry returns the log entry of op-number op, which must be held.
+func (r *Replica) entry(op int) Entry {
+	r.assert(op > r.logStart && op <= r.opNumber, "op %d not in log (%d..%d]", op, r.logStart, r.opNumber)
+	return r.log[op-r.logStart-1]
+}
+
+// logAfter returns a copy of the log entries after op-number op.
+func (r *Replica) logAfter(op int) []Entry {
+	if op < r.logStart {
+		op = r.logStart
+	}
+	return append([]Entry(nil), r.log[op-r.logStart:]...)
+}

@@ -1,0 +1,82 @@
+package vr
+
+// The types a service and a runtime use to run a Replica.
+
+import "fmt"
+
+// StateMachine is the replicated service. VR calls it from one goroutine at a
+// time, in op-number order, while holding its replica's lock: the service
+// must not call back into its Node from these methods. A Snapshot's bytes and
+// a Restore's argument are shared with messages in flight and must never be
+// modified.
+type StateMachine interface {
+	Apply(op []byte) []byte  // execute one committed op, return its result
+	Snapshot() []byte        // the service state, for a checkpoint
+	Restore(snapshot []byte) // replace the service state with a checkpoint
+}
+
+// Reader is implemented by a StateMachine that can serve read-only ops
+// without changing state (fast reads; a later issue).
+type Reader interface {
+	Read(op []byte) []byte
+}
+
+// Status is a replica's protocol status (paper Figure 2, plus the
+// state-transfer status of the VR-PROTOCOL.md §6 fix).
+type Status int
+
+const (
+	Normal Status = iota
+	ViewChange
+	Recovering
+	StateTransfer
+	Transitioning
+)
+
+func (s Status) String() string {
+	switch s {
+	case Normal:
+		return "normal"
+	case ViewChange:
+		return "view-change"
+	case Recovering:
+		return "recovering"
+	case StateTransfer:
+		return "state-transfer"
+	case Transitioning:
+		return "transitioning"
+	}
+	return fmt.Sprintf("Status(%d)", int(s))
+}
+
+// Default timing, in ticks. With the Node's 10 ms tick: a heartbeat every
+// 100 ms, and a view change after 300–600 ms without hearing the primary.
+const (
+	DefaultHeartbeatTicks  = 10
+	DefaultViewChangeTicks = 30
+)
+
+// Options configures a replica. The zero value is a fresh replica of a
+// cluster made of all peers, without checkpoints, with default timing.
+type Options struct {
+	Recovering      bool  // restarted after a crash: run the recovery protocol first (Part C)
+	CheckpointEvery int   // checkpoint every this many committed ops; 0 = never (Part D)
+	Members         []int // initial configuration, indexes into peers; nil = all peers
+	Seed            int64 // seeds timers and nonces; 0 = random (chosen by the runtime)
+
+	HeartbeatTicks  int // primary: send COMMIT after this many idle ticks
+	ViewChangeTicks int // backup: start a view change after T..2T-1 ticks without the primary
+}
+
+// State is a consistent snapshot of a replica's protocol state, for tests
+// and tools.
+type State struct {
+	Epoch, View            int
+	Status                 Status
+	IsPrimary              bool // Status == Normal and primary of View
+	OpNumber, CommitNumber int
+	CheckpointOpNumber     int // op-number covered by the latest checkpoint
+	LogLen                 int // log entries held in memory
+	LastNormalView         int
+	Executed               int // op-number of the last op applied to the StateMachine
+}
