@@ -1,0 +1,119 @@
+package harness
+
+// The faults a test injects: cutting replicas off, partitions, an unreliable
+// network, crashes and restarts.
+
+// applyLinksLocked enables exactly the links allowed by the partition groups.
+func (c *Cluster) applyLinksLocked() {
+	for i := 0; i < c.n; i++ {
+		for j := 0; j < c.n; j++ {
+			if c.ends[i] != nil {
+				c.net.Enable(c.ends[i][j], c.linked(i, j))
+			}
+		}
+	}
+	for _, cl := range c.clients {
+		cl.applyLinksLocked()
+	}
+}
+
+func (c *Cluster) linked(i, j int) bool {
+	return c.group[i] >= 0 && c.group[i] == c.group[j]
+}
+
+// Disconnect cuts replica i off from every replica and client.
+func (c *Cluster) Disconnect(i int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.group[i] = -1
+	c.applyLinksLocked()
+}
+
+// Connect joins replica i to the main group (group 0).
+func (c *Cluster) Connect(i int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.group[i] = 0
+	c.applyLinksLocked()
+}
+
+// Partition splits the replicas into the given groups; replicas not named
+// are cut off from all. Clients reach the first group only.
+func (c *Cluster) Partition(groups ...[]int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range c.group {
+		c.group[i] = -1
+	}
+	for g, members := range groups {
+		for _, i := range members {
+			c.group[i] = g
+		}
+	}
+	c.applyLinksLocked()
+}
+
+// Heal reconnects everything.
+func (c *Cluster) Heal() {
+	all := make([]int, c.n)
+	for i := range all {
+		all[i] = i
+	}
+	c.Partition(all)
+}
+
+// Connected lists the replicas in the main group (group 0).
+func (c *Cluster) Connected() []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []int
+	for i, g := range c.group {
+		if g == 0 && c.nodes[i] != nil {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// Reliable switches the network between reliable and unreliable.
+func (c *Cluster) Reliable(yes bool) { c.net.Reliable(yes) }
+
+// LongReordering delays about two thirds of replies by 200–2200 ms.
+func (c *Cluster) LongReordering(yes bool) { c.net.LongReordering(yes) }
+
+// Crash kills replica i: it loses everything (VR keeps nothing on disk).
+func (c *Cluster) Crash(i int) {
+	c.mu.Lock()
+	node, server := c.nodes[i], c.servers[i]
+	c.nodes[i], c.servers[i] = nil, nil
+	c.mu.Unlock()
+	if node == nil {
+		return
+	}
+	server.Kill()
+	c.net.DeleteServer(serverName(i)) // calls to it fail; replies of running handlers are lost
+	c.watch.observe(i, node.State())  // remember the highest view it reached
+}
+
+// Restart starts crashed replica i again with an empty service, running the
+// recovery protocol.
+func (c *Cluster) Restart(i int) {
+	c.mu.Lock()
+	crashed := c.nodes[i] == nil
+	c.mu.Unlock()
+	if !crashed {
+		c.t.Fatalf("Restart(%d): replica %d is running; Crash it first", i, i)
+	}
+	c.mu.Lock()
+	c.recovery[i] = 0
+	c.mu.Unlock()
+	c.startReplica(i, true)
+}
+
+func (c *Cluster) recoverySeen(from int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if from >= 0 && from < c.n {
+		c.recovery[from]++
+	}
+}
