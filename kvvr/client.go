@@ -21,6 +21,10 @@ func MakeClerk(servers []*labrpc.ClientEnd) *Clerk {
 	return &Clerk{vc: vr.MakeClient(servers)}
 }
 
+// NewClerk makes a clerk that runs its ops through vc (a vr.Client over
+// any transport: over TCP, a vrnet.Client).
+func NewClerk(vc *vr.Client) *Clerk { return &Clerk{vc: vc} }
+
 // ID is the client-id the replicas see (in VRDEBUG traces: c<ID>). The
 // Clerk's n-th op is request-number n of that client.
 func (ck *Clerk) ID() int64 { return ck.vc.ID() }

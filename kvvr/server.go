@@ -31,6 +31,11 @@ func StartKVServer(servers []*labrpc.ClientEnd, me int, opts vr.Options) *KVServ
 	return kv
 }
 
+// NewStore returns a KVServer with an empty state and no Node: the
+// vr.StateMachine to give a Node built elsewhere (over TCP, by package
+// vrnet). Kill, Node and Services belong to servers from StartKVServer.
+func NewStore() *KVServer { return newKVServer() }
+
 // newKVServer returns a KVServer with an empty state and no Node yet (the
 // unit tests use it as a bare StateMachine).
 func newKVServer() *KVServer {

@@ -16,11 +16,28 @@ import (
 // nothing useful resends the same request (same number) to every replica.
 // The client-table on the replicas makes the retries safe.
 type Client struct {
-	mu      sync.Mutex // one request at a time
-	servers []*labrpc.ClientEnd
-	id      int64
-	seq     int
-	primary int // where the next request goes first
+	mu        sync.Mutex // one request at a time
+	transport ClientTransport
+	nservers  int
+	id        int64
+	seq       int
+	primary   int // where the next request goes first
+}
+
+// ClientTransport carries a client's requests to the replicas. Call sends
+// args to replica server (0 ≤ server < the number of replicas) and waits, for
+// a bounded time, for its reply; it returns false if it got none. Calls to
+// different replicas may run at once. labrpc's transport is in this file; the
+// TCP one is package vrnet.
+type ClientTransport interface {
+	Call(server int, args *RequestArgs, reply *RequestReply) bool
+}
+
+// labrpcClientTransport calls "VR.Request" on the replicas' ends.
+type labrpcClientTransport []*labrpc.ClientEnd
+
+func (t labrpcClientTransport) Call(server int, args *RequestArgs, reply *RequestReply) bool {
+	return t[server].Call("VR.Request", args, reply)
 }
 
 // retryPause is how long the client waits after a round in which no replica
@@ -29,7 +46,13 @@ const retryPause = 20 * time.Millisecond
 
 // MakeClient makes a client of the group reached through servers.
 func MakeClient(servers []*labrpc.ClientEnd) *Client {
-	return &Client{servers: servers, id: rand.Int64()}
+	return NewClient(len(servers), labrpcClientTransport(servers))
+}
+
+// NewClient makes a client of a group of nservers replicas reached through
+// transport.
+func NewClient(nservers int, transport ClientTransport) *Client {
+	return &Client{transport: transport, nservers: nservers, id: rand.Int64()}
 }
 
 // ID is the client-id the replicas see.
@@ -47,23 +70,23 @@ func (c *Client) Invoke(op []byte) []byte {
 func (c *Client) InvokeContext(ctx context.Context, op []byte) ([]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.servers) == 0 {
+	if c.nservers == 0 {
 		return nil, errors.New("vr: client has no servers")
 	}
 	c.seq++
 	args := RequestArgs{ClientID: c.id, RequestNum: c.seq, Op: op}
 	for ctx.Err() == nil {
 		// Follow hints to the primary, a few hops at most.
-		for hop := 0; hop < len(c.servers); hop++ {
+		for hop := 0; hop < c.nservers; hop++ {
 			var reply RequestReply
-			if !c.servers[c.primary].Call("VR.Request", &args, &reply) {
+			if !c.transport.Call(c.primary, &args, &reply) {
 				break
 			}
 			if reply.OK {
 				return reply.Result, nil
 			}
 			next := reply.Primary
-			if !reply.NotPrimary || next == c.primary || next < 0 || next >= len(c.servers) {
+			if !reply.NotPrimary || next == c.primary || next < 0 || next >= c.nservers {
 				break
 			}
 			c.primary = next
@@ -91,16 +114,16 @@ func (c *Client) broadcast(args *RequestArgs) ([]byte, bool) {
 		ok    bool
 		reply RequestReply
 	}
-	answers := make(chan answer, len(c.servers))
-	for i := range c.servers {
+	answers := make(chan answer, c.nservers)
+	for i := range c.nservers {
 		go func(i int) {
 			var reply RequestReply
-			ok := c.servers[i].Call("VR.Request", args, &reply)
+			ok := c.transport.Call(i, args, &reply)
 			answers <- answer{i, ok, reply}
 		}(i)
 	}
 	bestView := -1
-	for range c.servers {
+	for range c.nservers {
 		a := <-answers
 		if !a.ok {
 			continue
@@ -109,7 +132,7 @@ func (c *Client) broadcast(args *RequestArgs) ([]byte, bool) {
 			c.primary = a.from
 			return a.reply.Result, true
 		}
-		if a.reply.NotPrimary && a.reply.View > bestView && a.reply.Primary >= 0 && a.reply.Primary < len(c.servers) {
+		if a.reply.NotPrimary && a.reply.View > bestView && a.reply.Primary >= 0 && a.reply.Primary < c.nservers {
 			bestView = a.reply.View
 			c.primary = a.reply.Primary
 		}

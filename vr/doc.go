@@ -23,6 +23,7 @@
 //	recovery.go       RECOVERY, RECOVERYRESPONSE (part C)
 //	checkpoint.go     checkpoints and log compaction (part D)
 //
-// Around the core, Node runs a Replica in real time over labrpc (node.go), and
-// Client submits operations and finds the primary (client.go).
+// Around the core, Node runs a Replica in real time over a Transport (node.go;
+// labrpc's is built in, package vrnet has TCP), and Client submits
+// operations and finds the primary over a ClientTransport (client.go).
 package vr

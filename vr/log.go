@@ -56,10 +56,6 @@ func (r *Replica) replaceLog(start int, entries []Entry, cp *Checkpoint) bool {
 		}
 		r.log = append(keep, entries...)
 	}
-	if mutation(mutNoRebuildPending) { // §9.7: the client-table keeps the replaced log's requests
-		r.opNumber = end
-		return true
-	}
 	r.opNumber = end
 	r.rebuildPending()
 	return true

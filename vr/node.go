@@ -1,6 +1,7 @@
 package vr
 
 import (
+	"context"
 	"log"
 	"math/rand/v2"
 	"sync"
@@ -9,22 +10,30 @@ import (
 	"vrlab/labrpc"
 )
 
-// Node runs a Replica in real time over labrpc: a ticker calls Tick, incoming
-// RPCs call Step, and what the Replica emits is sent without holding the
-// lock, so a slow or dead peer never blocks the protocol.
+// Node runs a Replica in real time over a Transport: a ticker calls Tick,
+// delivered messages call Step, and what the Replica emits is handed to the
+// Transport, which never blocks, so a slow or dead peer never blocks the
+// protocol.
 type Node struct {
-	mu    sync.Mutex
-	r     *Replica
-	err   error // why the replica could not start, if it could not
-	me    int
-	peers []*labrpc.ClientEnd
+	mu        sync.Mutex
+	r         *Replica
+	err       error // why the replica could not start, if it could not
+	me        int
+	transport Transport
 
 	waiters map[requestKey][]chan Message // client requests waiting for their REPLY
-	inGuard []chan struct{}               // per peer: bounds the sends in flight
 
 	dead chan struct{}
 	kill sync.Once
 	wg   sync.WaitGroup // the ticker
+}
+
+// Transport carries replica messages to the other replicas. The Node calls
+// Send while holding its lock, so Send must not block: it queues m or sends
+// it on another goroutine, and may drop it (the protocol resends what
+// matters). labrpc's transport is in this file; the TCP one is package vrnet.
+type Transport interface {
+	Send(to int, m Message)
 }
 
 type requestKey struct {
@@ -39,9 +48,9 @@ const TickInterval = 10 * time.Millisecond
 // client tries again (possibly elsewhere).
 const requestWait = 400 * time.Millisecond
 
-// maxInFlight bounds the unanswered messages to one peer; beyond it, messages
-// are dropped (the protocol resends what matters), so a partitioned peer
-// cannot pile up goroutines.
+// maxInFlight bounds the unanswered labrpc messages to one peer; beyond it,
+// messages are dropped (the protocol resends what matters), so a partitioned
+// peer cannot pile up goroutines.
 const maxInFlight = 256
 
 // Make starts a replica over labrpc. peers[me] is this replica's own end
@@ -59,20 +68,25 @@ func Make(peers []*labrpc.ClientEnd, me int, sm StateMachine, opts Options) *Nod
 // StartNode is Make with the configuration error returned. The Node is
 // non-nil either way.
 func StartNode(peers []*labrpc.ClientEnd, me int, sm StateMachine, opts Options) (*Node, error) {
+	return NewNode(me, len(peers), sm, opts, newLabrpcTransport(me, peers))
+}
+
+// NewNode starts replica me of npeers over transport, which carries its
+// messages to the others; whoever receives messages for it calls Deliver,
+// and client requests arrive through Request. NewNode returns at once. A bad
+// configuration yields the error and a Node that takes part in nothing; the
+// Node is non-nil either way.
+func NewNode(me, npeers int, sm StateMachine, opts Options, transport Transport) (*Node, error) {
 	n := &Node{
-		me:      me,
-		peers:   peers,
-		waiters: map[requestKey][]chan Message{},
-		inGuard: make([]chan struct{}, len(peers)),
-		dead:    make(chan struct{}),
-	}
-	for i := range n.inGuard {
-		n.inGuard[i] = make(chan struct{}, maxInFlight)
+		me:        me,
+		transport: transport,
+		waiters:   map[requestKey][]chan Message{},
+		dead:      make(chan struct{}),
 	}
 	if opts.Seed == 0 {
 		opts.Seed = rand.Int64() // each life of a replica needs fresh nonces
 	}
-	n.r, n.err = NewReplica(me, len(peers), sm, opts)
+	n.r, n.err = NewReplica(me, npeers, sm, opts)
 	if n.err != nil {
 		n.Kill()
 		return n, n.err
@@ -140,8 +154,9 @@ func (n *Node) ticker() {
 	}
 }
 
-// flush takes the Replica's outbox: client replies go to the waiting RPC
-// handlers, replica messages go out on their own goroutines. n.mu is held.
+// flush takes the Replica's outbox: client replies go to the waiting
+// requests, replica messages to the Transport (which does not block). n.mu
+// is held.
 func (n *Node) flush() {
 	out := n.r.Outbox()
 	if n.killed() {
@@ -156,23 +171,40 @@ func (n *Node) flush() {
 			delete(n.waiters, key)
 			continue
 		}
-		n.sendAsync(m)
+		n.transport.Send(m.To, m)
 	}
 }
 
-func (n *Node) sendAsync(m Message) {
-	if m.To < 0 || m.To >= len(n.peers) {
+// labrpcTransport sends each message as a "VR.Deliver" RPC on its own
+// goroutine, with a bound on the messages in flight to each peer: beyond it,
+// messages are dropped, so a partitioned peer cannot pile up goroutines.
+type labrpcTransport struct {
+	me      int
+	peers   []*labrpc.ClientEnd
+	inGuard []chan struct{} // per peer: bounds the sends in flight
+}
+
+func newLabrpcTransport(me int, peers []*labrpc.ClientEnd) *labrpcTransport {
+	t := &labrpcTransport{me: me, peers: peers, inGuard: make([]chan struct{}, len(peers))}
+	for i := range t.inGuard {
+		t.inGuard[i] = make(chan struct{}, maxInFlight)
+	}
+	return t
+}
+
+func (t *labrpcTransport) Send(to int, m Message) {
+	if to < 0 || to >= len(t.peers) {
 		return
 	}
 	select {
-	case n.inGuard[m.To] <- struct{}{}:
+	case t.inGuard[to] <- struct{}{}:
 	default:
-		debugf("node", "R%d drops %v: %d messages in flight to R%d", n.me, m, maxInFlight, m.To)
+		debugf("node", "R%d drops %v: %d messages in flight to R%d", t.me, m, maxInFlight, to)
 		return
 	}
 	go func() {
-		defer func() { <-n.inGuard[m.To] }()
-		n.peers[m.To].Call("VR.Deliver", &m, &DeliverReply{})
+		defer func() { <-t.inGuard[to] }()
+		t.peers[to].Call("VR.Deliver", &m, &DeliverReply{})
 	}()
 }
 
@@ -201,10 +233,16 @@ type DeliverReply struct{}
 
 // Deliver hands a replica message to the Replica.
 func (s *VR) Deliver(args *Message, reply *DeliverReply) {
-	if s.node.killed() || s.node.r == nil {
+	s.node.Deliver(*args)
+}
+
+// Deliver hands a message from another replica to the Replica. The Replica
+// validates it: a message no correct replica sends is logged and ignored.
+func (n *Node) Deliver(m Message) {
+	if n.killed() || n.r == nil {
 		return
 	}
-	s.node.step(*args)
+	n.step(m)
 }
 
 // RequestArgs is a client's REQUEST.
@@ -226,9 +264,16 @@ type RequestReply struct {
 // Request submits a client's request and waits, for a bounded time, for its
 // reply.
 func (s *VR) Request(args *RequestArgs, reply *RequestReply) {
-	n := s.node
+	*reply = s.node.Request(context.Background(), *args)
+}
+
+// Request submits a client's request and waits for its reply, at most
+// requestWait or until ctx ends. A zero RequestReply (neither OK nor
+// NotPrimary) means no answer in time: the client tries again.
+func (n *Node) Request(ctx context.Context, args RequestArgs) RequestReply {
+	var reply RequestReply
 	if n.killed() || n.r == nil || args.RequestNum < 1 {
-		return
+		return reply
 	}
 	key := requestKey{args.ClientID, args.RequestNum}
 	ch := make(chan Message, 1)
@@ -248,9 +293,12 @@ func (s *VR) Request(args *RequestArgs, reply *RequestReply) {
 		reply.Result = m.Result
 	case <-timer.C:
 		n.dropWaiter(key, ch)
+	case <-ctx.Done():
+		n.dropWaiter(key, ch)
 	case <-n.dead:
 		n.dropWaiter(key, ch)
 	}
+	return reply
 }
 
 func (n *Node) dropWaiter(key requestKey, ch chan Message) {

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// bench runs c clients, each doing Puts (and a Get every fourth op) back to
+// back for d, and reports throughput and latency.
+func bench(args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ExitOnError)
+	var cf clusterFlags
+	cf.register(fs)
+	clients := fs.Int("c", 1, "concurrent clients (each one op at a time)")
+	d := fs.Duration("d", 10*time.Second, "how long to run")
+	size := fs.Int("value-size", 16, "bytes per value")
+	fs.Parse(args)
+	value := strings.Repeat("v", *size)
+	ctx, cancel := context.WithTimeout(context.Background(), *d)
+	defer cancel()
+	var mu sync.Mutex
+	var lat []time.Duration
+	errs := 0
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := 0; i < *clients; i++ {
+		ck, c, err := dialClerk(&cf)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for n := 0; ctx.Err() == nil; n++ {
+				key := fmt.Sprintf("bench-%d-%d", i, n%100)
+				t := time.Now()
+				var err error
+				if n%4 == 3 {
+					_, err = ck.GetContext(ctx, key)
+				} else {
+					err = ck.PutContext(ctx, key, value)
+				}
+				if err != nil {
+					if ctx.Err() == nil {
+						mu.Lock()
+						errs++
+						mu.Unlock()
+					}
+					continue
+				}
+				mine = append(mine, time.Since(t))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if len(lat) == 0 {
+		return fmt.Errorf("no op completed in %v", *d)
+	}
+	slices.Sort(lat)
+	pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
+	var sum time.Duration
+	for _, l := range lat {
+		sum += l
+	}
+	fmt.Printf("clients %d  ops %d  errors %d  %.0f ops/s  latency mean %v p50 %v p99 %v max %v\n",
+		*clients, len(lat), errs, float64(len(lat))/elapsed.Seconds(),
+		(sum / time.Duration(len(lat))).Round(time.Microsecond), pct(0.50).Round(time.Microsecond),
+		pct(0.99).Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond))
+	return nil
+}

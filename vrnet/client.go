@@ -1,0 +1,255 @@
+package vrnet
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"vrlab/vr"
+)
+
+// Client is the TCP transport of a vr.Client (vr.ClientTransport): one
+// connection to each replica, dialled when first needed and redialled after
+// a failure (with backoff), on which calls are multiplexed by call id.
+//
+//	c, err := vrnet.NewClient(cfg)
+//	vc := vr.NewClient(len(cfg.Peers), c)
+type Client struct {
+	cfg   Config
+	conns []*clientConn
+}
+
+// NewClient makes the transport of a client of the group cfg.Peers.
+func NewClient(cfg Config) (*Client, error) {
+	cfg.fill()
+	if len(cfg.Peers) == 0 {
+		return nil, errors.New("vrnet: a client needs the replicas' addresses")
+	}
+	c := &Client{cfg: cfg}
+	for i, addr := range cfg.Peers {
+		c.conns = append(c.conns, &clientConn{cfg: &c.cfg, server: i, addr: addr})
+	}
+	return c, nil
+}
+
+// Call sends a request to replica server and waits for its reply, at most
+// cfg.CallTimeout (vr.ClientTransport).
+func (c *Client) Call(server int, args *vr.RequestArgs, reply *vr.RequestReply) bool {
+	if server < 0 || server >= len(c.conns) {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.CallTimeout)
+	defer cancel()
+	p, err := c.conns[server].call(ctx, kindRequest, func(b []byte, call uint64) []byte { return appendRequest(b, call, args) })
+	if err != nil {
+		return false
+	}
+	_, r, err := decodeReply(p)
+	if err != nil {
+		c.cfg.Logger.Warn("bad reply", "server", server, "err", err)
+		c.conns[server].reset(err)
+		return false
+	}
+	*reply = r
+	return true
+}
+
+// Status asks replica server for its state.
+func (c *Client) Status(ctx context.Context, server int) (vr.State, error) {
+	if server < 0 || server >= len(c.conns) {
+		return vr.State{}, fmt.Errorf("vrnet: no replica %d", server)
+	}
+	p, err := c.conns[server].call(ctx, kindStatus, appendCall)
+	if err != nil {
+		return vr.State{}, err
+	}
+	_, st, err := decodeState(p)
+	if err != nil {
+		c.conns[server].reset(err)
+	}
+	return st, err
+}
+
+// Close closes every connection; calls in progress fail.
+func (c *Client) Close() {
+	for _, cc := range c.conns {
+		cc.close()
+	}
+}
+
+// clientConn is the connection to one replica.
+type clientConn struct {
+	cfg    *Config
+	server int
+	addr   string
+
+	mu       sync.Mutex
+	conn     net.Conn // nil when not connected
+	pending  map[uint64]chan []byte
+	nextCall uint64
+	retryAt  time.Time // no dial before this (backoff after a failure)
+	backoff  time.Duration
+	closed   bool
+	readers  sync.WaitGroup
+	wmu      sync.Mutex // one frame written at a time
+}
+
+// call sends a frame of kind made by encode (given the call id) and waits
+// for the answer's payload.
+func (cc *clientConn) call(ctx context.Context, kind byte, encode func([]byte, uint64) []byte) ([]byte, error) {
+	conn, call, ch, err := cc.start(ctx)
+	if err != nil {
+		return nil, err
+	}
+	frame := appendFrame(nil, kind, func(b []byte) []byte { return encode(b, call) })
+	cc.wmu.Lock()
+	conn.SetWriteDeadline(time.Now().Add(cc.cfg.WriteTimeout))
+	_, err = conn.Write(frame)
+	cc.wmu.Unlock()
+	if err != nil {
+		cc.fail(conn, err)
+		return nil, err
+	}
+	select {
+	case p, ok := <-ch:
+		if !ok {
+			return nil, errors.New("vrnet: connection lost")
+		}
+		return p, nil
+	case <-ctx.Done():
+		cc.mu.Lock()
+		delete(cc.pending, call)
+		cc.mu.Unlock()
+		return nil, ctx.Err()
+	}
+}
+
+// start returns the connection (dialling it if needed) and a new call id
+// with its channel.
+func (cc *clientConn) start(ctx context.Context) (net.Conn, uint64, chan []byte, error) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if cc.closed {
+		return nil, 0, nil, net.ErrClosed
+	}
+	if cc.conn == nil {
+		if time.Now().Before(cc.retryAt) {
+			return nil, 0, nil, fmt.Errorf("vrnet: replica %d unreachable; next try in %v", cc.server, time.Until(cc.retryAt).Round(time.Millisecond))
+		}
+		conn, err := cc.dial(ctx)
+		if err != nil {
+			cc.backoff = min(max(2*cc.backoff, minBackoff), cc.cfg.MaxBackoff)
+			cc.retryAt = time.Now().Add(cc.backoff)
+			cc.cfg.Logger.Debug("dial failed", "server", cc.server, "addr", cc.addr, "err", err)
+			return nil, 0, nil, err
+		}
+		cc.backoff = 0
+		cc.conn = conn
+		cc.pending = map[uint64]chan []byte{}
+		cc.readers.Add(1)
+		go cc.read(conn)
+	}
+	cc.nextCall++
+	ch := make(chan []byte, 1)
+	cc.pending[cc.nextCall] = ch
+	return cc.conn, cc.nextCall, ch, nil
+}
+
+func (cc *clientConn) dial(ctx context.Context) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, cc.cfg.DialTimeout)
+	defer cancel()
+	d := net.Dialer{}
+	var c net.Conn
+	var err error
+	if cc.cfg.TLS != nil {
+		td := tls.Dialer{NetDialer: &d, Config: clientTLS(cc.cfg.TLS, cc.addr)}
+		c, err = td.DialContext(ctx, "tcp", cc.addr)
+	} else {
+		c, err = d.DialContext(ctx, "tcp", cc.addr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	h := hello{Role: roleClient, ID: -1, NPeer: len(cc.cfg.Peers)}
+	c.SetWriteDeadline(time.Now().Add(cc.cfg.WriteTimeout))
+	if _, err := c.Write(appendFrame(nil, kindHello, func(b []byte) []byte { return appendHello(b, h) })); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// read hands each answer to its call, until the connection fails.
+func (cc *clientConn) read(conn net.Conn) {
+	defer cc.readers.Done()
+	br := bufio.NewReader(conn)
+	for {
+		kind, p, err := readFrame(br, cc.cfg.MaxFrame)
+		if err == nil && kind != kindReply && kind != kindStatusReply {
+			err = fmt.Errorf("%w: replica sent a frame of kind %d", ErrFrame, kind)
+		}
+		var call uint64
+		if err == nil {
+			d := decoder{b: p}
+			if call = d.uvarint(); d.err != nil {
+				err = d.err
+			}
+		}
+		if err != nil {
+			cc.fail(conn, err)
+			return
+		}
+		cc.mu.Lock()
+		ch := cc.pending[call]
+		delete(cc.pending, call)
+		cc.mu.Unlock()
+		if ch != nil {
+			ch <- p
+		}
+	}
+}
+
+// fail closes conn, if it is still the current connection, and fails its
+// calls.
+func (cc *clientConn) fail(conn net.Conn, err error) {
+	conn.Close()
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if cc.conn != conn {
+		return
+	}
+	if !cc.closed && quiet(err) != nil {
+		cc.cfg.Logger.Debug("connection to replica lost", "server", cc.server, "addr", cc.addr, "err", err)
+	}
+	cc.conn = nil
+	for call, ch := range cc.pending {
+		close(ch)
+		delete(cc.pending, call)
+	}
+}
+
+// reset drops the connection after a malformed answer.
+func (cc *clientConn) reset(err error) {
+	cc.mu.Lock()
+	conn := cc.conn
+	cc.mu.Unlock()
+	if conn != nil {
+		cc.fail(conn, err)
+	}
+}
+
+func (cc *clientConn) close() {
+	cc.mu.Lock()
+	cc.closed = true
+	conn := cc.conn
+	cc.mu.Unlock()
+	if conn != nil {
+		cc.fail(conn, net.ErrClosed)
+	}
+	cc.readers.Wait()
+}

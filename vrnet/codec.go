@@ -1,0 +1,315 @@
+package vrnet
+
+// The codec: vr.Message, requests, replies, hellos and states, encoded by
+// hand with varints. Every integer is a zig-zag varint (binary.AppendVarint)
+// unless noted; a byte string is a uvarint length and its bytes. Decoding
+// checks every length against the bytes left before it allocates, rejects
+// trailing bytes, and never panics.
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"vrlab/vr"
+)
+
+// Roles a hello may name.
+const (
+	roleReplica byte = 1
+	roleClient  byte = 2
+)
+
+// hello opens every connection.
+type hello struct {
+	Role  byte
+	ID    int // the replica's index (roleReplica); -1 for a client
+	NPeer int // the sender's cluster size: both ends must agree
+}
+
+func appendHello(b []byte, h hello) []byte {
+	b = append(b, h.Role)
+	b = binary.AppendVarint(b, int64(h.ID))
+	return binary.AppendVarint(b, int64(h.NPeer))
+}
+
+func decodeHello(p []byte) (hello, error) {
+	d := decoder{b: p}
+	h := hello{Role: d.byte(), ID: d.int(), NPeer: d.int()}
+	return h, d.finish("hello")
+}
+
+// appendMessage encodes m:
+//
+//	type(byte) from to epoch view op-number commit-number last-normal-view
+//	log-start, uvarint #entries, entries (op, client-id, request-number),
+//	checkpoint flag(byte 0/1) [op-number, state, uvarint #records,
+//	records (client-id, request-number, result)], nonce(uvarint), primary,
+//	client-id, request-number, op, result
+func appendMessage(b []byte, m *vr.Message) []byte {
+	b = append(b, byte(m.Type))
+	for _, x := range [...]int{m.From, m.To, m.Epoch, m.View, m.OpNumber, m.CommitNumber, m.LastNormalView, m.LogStart} {
+		b = binary.AppendVarint(b, int64(x))
+	}
+	b = binary.AppendUvarint(b, uint64(len(m.Entries)))
+	for i := range m.Entries {
+		e := &m.Entries[i]
+		b = appendBytes(b, e.Op)
+		b = binary.AppendVarint(b, e.ClientID)
+		b = binary.AppendVarint(b, int64(e.RequestNum))
+	}
+	if m.Checkpoint == nil {
+		b = append(b, 0)
+	} else {
+		c := m.Checkpoint
+		b = append(b, 1)
+		b = binary.AppendVarint(b, int64(c.OpNumber))
+		b = appendBytes(b, c.State)
+		b = binary.AppendUvarint(b, uint64(len(c.ClientTable)))
+		for _, r := range c.ClientTable {
+			b = binary.AppendVarint(b, r.ClientID)
+			b = binary.AppendVarint(b, int64(r.RequestNum))
+			b = appendBytes(b, r.Result)
+		}
+	}
+	b = binary.AppendUvarint(b, m.Nonce)
+	b = binary.AppendVarint(b, int64(m.Primary))
+	b = binary.AppendVarint(b, m.ClientID)
+	b = binary.AppendVarint(b, int64(m.RequestNum))
+	b = appendBytes(b, m.Op)
+	return appendBytes(b, m.Result)
+}
+
+func decodeMessage(p []byte) (vr.Message, error) {
+	d := decoder{b: p}
+	var m vr.Message
+	m.Type = vr.MsgType(d.byte())
+	for _, x := range [...]*int{&m.From, &m.To, &m.Epoch, &m.View, &m.OpNumber, &m.CommitNumber, &m.LastNormalView, &m.LogStart} {
+		*x = d.int()
+	}
+	// An entry takes at least 3 bytes (three empty fields), which bounds
+	// the count before anything is allocated.
+	if n := d.count(3); n > 0 {
+		m.Entries = make([]vr.Entry, n)
+		for i := range m.Entries {
+			e := &m.Entries[i]
+			e.Op = d.bytes()
+			e.ClientID = d.int64()
+			e.RequestNum = d.int()
+		}
+	}
+	switch d.byte() {
+	case 0:
+	case 1:
+		c := &vr.Checkpoint{OpNumber: d.int(), State: d.bytes()}
+		if n := d.count(3); n > 0 {
+			c.ClientTable = make([]vr.ClientRecord, n)
+			for i := range c.ClientTable {
+				r := &c.ClientTable[i]
+				r.ClientID = d.int64()
+				r.RequestNum = d.int()
+				r.Result = d.bytes()
+			}
+		}
+		m.Checkpoint = c
+	default:
+		d.fail("bad checkpoint flag")
+	}
+	m.Nonce = d.uvarint()
+	m.Primary = d.int()
+	m.ClientID = d.int64()
+	m.RequestNum = d.int()
+	m.Op = d.bytes()
+	m.Result = d.bytes()
+	return m, d.finish("message")
+}
+
+// appendRequest encodes a call id (uvarint) and a request.
+func appendRequest(b []byte, call uint64, a *vr.RequestArgs) []byte {
+	b = binary.AppendUvarint(b, call)
+	b = binary.AppendVarint(b, a.ClientID)
+	b = binary.AppendVarint(b, int64(a.RequestNum))
+	return appendBytes(b, a.Op)
+}
+
+func decodeRequest(p []byte) (uint64, vr.RequestArgs, error) {
+	d := decoder{b: p}
+	call := d.uvarint()
+	a := vr.RequestArgs{ClientID: d.int64(), RequestNum: d.int(), Op: d.bytes()}
+	return call, a, d.finish("request")
+}
+
+// Reply flags.
+const (
+	replyOK         byte = 1
+	replyNotPrimary byte = 2
+)
+
+// appendReply encodes a call id (uvarint), flags (byte), view, primary and
+// result.
+func appendReply(b []byte, call uint64, r *vr.RequestReply) []byte {
+	b = binary.AppendUvarint(b, call)
+	var flags byte
+	if r.OK {
+		flags |= replyOK
+	}
+	if r.NotPrimary {
+		flags |= replyNotPrimary
+	}
+	b = append(b, flags)
+	b = binary.AppendVarint(b, int64(r.View))
+	b = binary.AppendVarint(b, int64(r.Primary))
+	return appendBytes(b, r.Result)
+}
+
+func decodeReply(p []byte) (uint64, vr.RequestReply, error) {
+	d := decoder{b: p}
+	call := d.uvarint()
+	flags := d.byte()
+	if flags&^(replyOK|replyNotPrimary) != 0 {
+		d.fail("bad reply flags")
+	}
+	r := vr.RequestReply{OK: flags&replyOK != 0, NotPrimary: flags&replyNotPrimary != 0}
+	r.View = d.int()
+	r.Primary = d.int()
+	r.Result = d.bytes()
+	return call, r, d.finish("reply")
+}
+
+func appendCall(b []byte, call uint64) []byte { return binary.AppendUvarint(b, call) }
+
+func decodeCall(p []byte) (uint64, error) {
+	d := decoder{b: p}
+	call := d.uvarint()
+	return call, d.finish("status request")
+}
+
+// appendState encodes a call id (uvarint) and a vr.State.
+func appendState(b []byte, call uint64, s *vr.State) []byte {
+	b = binary.AppendUvarint(b, call)
+	primary := 0
+	if s.IsPrimary {
+		primary = 1
+	}
+	for _, x := range [...]int{s.Epoch, s.View, int(s.Status), primary, s.OpNumber, s.CommitNumber,
+		s.CheckpointOpNumber, s.LogLen, s.LastNormalView, s.Executed} {
+		b = binary.AppendVarint(b, int64(x))
+	}
+	return b
+}
+
+func decodeState(p []byte) (uint64, vr.State, error) {
+	d := decoder{b: p}
+	call := d.uvarint()
+	var s vr.State
+	var status, primary int
+	for _, x := range [...]*int{&s.Epoch, &s.View, &status, &primary, &s.OpNumber, &s.CommitNumber,
+		&s.CheckpointOpNumber, &s.LogLen, &s.LastNormalView, &s.Executed} {
+		*x = d.int()
+	}
+	s.Status, s.IsPrimary = vr.Status(status), primary == 1
+	return call, s, d.finish("status reply")
+}
+
+func appendBytes(b, s []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// decoder reads fields from b; the first error sticks, and later reads
+// return zero values.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail(what string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: %s", ErrFrame, what)
+	}
+	d.b = nil
+}
+
+func (d *decoder) byte() byte {
+	if d.err != nil || len(d.b) == 0 {
+		d.fail("truncated")
+		return 0
+	}
+	x := d.b[0]
+	d.b = d.b[1:]
+	return x
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	x, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail("bad uvarint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return x
+}
+
+func (d *decoder) int64() int64 {
+	if d.err != nil {
+		return 0
+	}
+	x, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail("bad varint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return x
+}
+
+func (d *decoder) int() int {
+	x := d.int64()
+	if x < math.MinInt || x > math.MaxInt {
+		d.fail("integer out of range")
+		return 0
+	}
+	return int(x)
+}
+
+// count reads a count of items that take at least min bytes each.
+func (d *decoder) count(min int) int {
+	n := d.uvarint()
+	if n > uint64(len(d.b)/min) {
+		d.fail(fmt.Sprintf("count %d exceeds the %d bytes left", n, len(d.b)))
+		return 0
+	}
+	return int(n)
+}
+
+// bytes reads a byte string; an empty one decodes as nil. The result is a
+// copy-free sub-slice of the frame, which is never reused.
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if d.err != nil {
+		return nil
+	}
+	if n > uint64(len(d.b)) {
+		d.fail(fmt.Sprintf("string of %d bytes with %d left", n, len(d.b)))
+		return nil
+	}
+	if n == 0 {
+		return nil
+	}
+	s := d.b[:n:n]
+	d.b = d.b[n:]
+	return s
+}
+
+func (d *decoder) finish(what string) error {
+	if d.err == nil && len(d.b) != 0 {
+		d.fail(fmt.Sprintf("%d bytes after the %s", len(d.b), what))
+	}
+	if d.err != nil {
+		return fmt.Errorf("%s: %w", what, d.err)
+	}
+	return nil
+}

@@ -1,0 +1,285 @@
+package vrnet
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"vrlab/kvvr"
+	"vrlab/vr"
+)
+
+// freeAddrs returns n loopback addresses whose ports were free a moment
+// ago, from below Linux's ephemeral range (32768 and up), so that no
+// outgoing connection takes the port of a replica while it is down.
+func freeAddrs(t *testing.T, n int) []string {
+	t.Helper()
+	var addrs []string
+	for len(addrs) < n {
+		addr := fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000))
+		if ln, err := net.Listen("tcp", addr); err == nil {
+			ln.Close()
+			if !slices.Contains(addrs, addr) {
+				addrs = append(addrs, addr)
+			}
+		}
+	}
+	return addrs
+}
+
+// logBuf collects log lines, safely from many goroutines.
+type logBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+type testCluster struct {
+	t     *testing.T
+	addrs []string
+	reps  []*Replica
+	logs  *logBuf
+	tls   *tls.Config
+}
+
+func startCluster(t *testing.T, n int, tlsCfg *tls.Config) *testCluster {
+	t.Helper()
+	tc := &testCluster{t: t, addrs: freeAddrs(t, n), reps: make([]*Replica, n), logs: &logBuf{}, tls: tlsCfg}
+	for i := 0; i < n; i++ {
+		tc.start(i, false)
+	}
+	t.Cleanup(func() {
+		for _, r := range tc.reps {
+			if r != nil {
+				r.Close()
+			}
+		}
+	})
+	return tc
+}
+
+func (tc *testCluster) config(id int) Config {
+	return Config{ID: id, Peers: tc.addrs, TLS: tc.tls, Logger: slog.New(slog.NewTextHandler(tc.logs, nil)),
+		MaxBackoff: 200 * time.Millisecond}
+}
+
+func (tc *testCluster) start(i int, recovering bool) {
+	tc.t.Helper()
+	r, err := StartReplica(tc.config(i), kvvr.NewStore(), vr.Options{Recovering: recovering})
+	if err != nil {
+		tc.t.Fatal(err)
+	}
+	tc.reps[i] = r
+}
+
+func (tc *testCluster) clerk(cfg Config) (*kvvr.Clerk, *Client) {
+	tc.t.Helper()
+	c, err := NewClient(cfg)
+	if err != nil {
+		tc.t.Fatal(err)
+	}
+	tc.t.Cleanup(c.Close)
+	return kvvr.NewClerk(vr.NewClient(len(cfg.Peers), c)), c
+}
+
+func TestPutGetAndPrimaryCrash(t *testing.T) {
+	tc := startCluster(t, 3, nil)
+	ck, cl := tc.clerk(tc.config(-1))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := ck.PutContext(ctx, "x", "1"); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	if err := ck.AppendContext(ctx, "x", "2"); err != nil {
+		t.Fatalf("Append: %v", err)
+	}
+	if v, err := ck.GetContext(ctx, "x"); err != nil || v != "12" {
+		t.Fatalf("Get(x) = %q, %v; expected \"12\"", v, err)
+	}
+	primary := -1
+	for i := range tc.reps {
+		if st, err := cl.Status(ctx, i); err == nil && st.IsPrimary {
+			primary = i
+		}
+	}
+	if primary < 0 {
+		t.Fatal("no replica says it is the primary")
+	}
+	// Crash the primary: the others elect a new one; then it recovers.
+	tc.reps[primary].Close()
+	if err := ck.AppendContext(ctx, "x", "3"); err != nil {
+		t.Fatalf("Append after the primary crashed: %v", err)
+	}
+	tc.start(primary, true)
+	for {
+		st, err := cl.Status(ctx, primary)
+		if err == nil && st.Status == vr.Normal {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("R%d did not recover: %+v %v", primary, st, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if v, err := ck.GetContext(ctx, "x"); err != nil || v != "123" {
+		t.Fatalf("Get(x) = %q, %v; expected \"123\"", v, err)
+	}
+}
+
+// rawConn dials addr and says hello as h (nil: no hello).
+func rawConn(t *testing.T, addr string, h *hello) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if h != nil {
+		c.Write(appendFrame(nil, kindHello, func(b []byte) []byte { return appendHello(b, *h) }))
+	}
+	return c
+}
+
+// expectClosed fails unless the replica closes c within a few seconds.
+func expectClosed(t *testing.T, c net.Conn, what string) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.Copy(io.Discard, c); err != nil {
+		t.Fatalf("%s: the replica did not close the connection: %v", what, err)
+	}
+}
+
+func TestBadFramesClosed(t *testing.T) {
+	tc := startCluster(t, 3, nil)
+	addr := tc.addrs[0]
+	commit := vr.Message{Type: vr.MsgCommit, From: 1, To: 0}
+	msgFrame := func(m vr.Message) []byte {
+		return appendFrame(nil, kindMessage, func(b []byte) []byte { return appendMessage(b, &m) })
+	}
+	cases := []struct {
+		name  string
+		hello *hello
+		send  []byte
+		log   string
+	}{
+		{"garbage", nil, []byte("GET / HTTP/1.1\r\n\r\n"), "bad frame"},
+		{"oversized", nil, []byte{0x7f, 0xff, 0xff, 0xff, Version, kindHello}, "bad frame"},
+		{"unknown replica", &hello{Role: roleReplica, ID: 7, NPeer: 3}, nil, "not another replica"},
+		{"wrong cluster size", &hello{Role: roleReplica, ID: 1, NPeer: 5}, nil, "cluster of 5"},
+		{"forged sender", &hello{Role: roleReplica, ID: 2, NPeer: 3}, msgFrame(commit), "sent COMMIT from 1"},
+		{"malformed message", &hello{Role: roleReplica, ID: 1, NPeer: 3}, []byte{0, 0, 0, 4, Version, kindMessage, 1, 2}, "replica 1: message"},
+		{"client sends a message", &hello{Role: roleClient, ID: -1, NPeer: 3}, msgFrame(commit), "client sent a frame"},
+	}
+	for _, c := range cases {
+		conn := rawConn(t, addr, c.hello)
+		conn.Write(c.send)
+		expectClosed(t, conn, c.name)
+		deadline := time.Now().Add(2 * time.Second)
+		for !strings.Contains(tc.logs.String(), c.log) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: no log line containing %q; log:\n%s", c.name, c.log, tc.logs.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	// The cluster still works.
+	ck, _ := tc.clerk(tc.config(-1))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := ck.PutContext(ctx, "k", "v"); err != nil {
+		t.Fatalf("Put after the bad frames: %v", err)
+	}
+}
+
+func TestMutualTLS(t *testing.T) {
+	dir := t.TempDir()
+	if err := GenerateDevCerts(dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	replicaTLS, err := LoadTLS(dir, "replica")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientTLS, err := LoadTLS(dir, "client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := startCluster(t, 3, replicaTLS)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	cfg := tc.config(-1)
+	cfg.TLS = clientTLS
+	ck, _ := tc.clerk(cfg)
+	if err := ck.PutContext(ctx, "k", "v"); err != nil {
+		t.Fatalf("Put over TLS: %v", err)
+	}
+
+	// A plain-TCP client, and one whose certificate another CA signed, are
+	// refused.
+	other := t.TempDir()
+	if err := GenerateDevCerts(other, nil); err != nil {
+		t.Fatal(err)
+	}
+	strangerTLS, err := LoadTLS(other, "client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tlsCfg := range map[string]*tls.Config{"plain TCP": nil, "foreign CA": strangerTLS} {
+		cfg := tc.config(-1)
+		cfg.TLS = tlsCfg
+		cfg.MaxBackoff = 50 * time.Millisecond
+		bad, _ := tc.clerk(cfg)
+		short, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+		err := bad.PutContext(short, "k", "stranger")
+		cancel()
+		if err == nil {
+			t.Fatalf("a client with %s got its Put through", name)
+		}
+	}
+	if !strings.Contains(tc.logs.String(), "TLS handshake") {
+		t.Fatalf("no refused TLS handshake logged; log:\n%s", tc.logs.String())
+	}
+
+	// A client certificate may not say hello as a replica.
+	conn, err := tls.Dial("tcp", tc.addrs[0], clientTLSFor(clientTLS, tc.addrs[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.Write(appendFrame(nil, kindHello, func(b []byte) []byte { return appendHello(b, hello{Role: roleReplica, ID: 1, NPeer: 3}) }))
+	expectClosed(t, conn, "client certificate as a replica")
+	deadline := time.Now().Add(2 * time.Second)
+	for !strings.Contains(tc.logs.String(), "is not a replica's") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no refusal of a client certificate as a replica logged; log:\n%s", tc.logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if v, err := ck.GetContext(ctx, "k"); err != nil || v != "v" {
+		t.Fatalf("Get(k) = %q, %v; expected \"v\"", v, err)
+	}
+}
+
+func clientTLSFor(cfg *tls.Config, addr string) *tls.Config { return clientTLS(cfg, addr) }
