@@ -44,15 +44,16 @@ TestMessageBudgetB                    B    4
 TestSequentialSpeedB                  B    3
 
 # Part C: crash recovery
-TestBackupCrashRecoverC               C   10
-TestPrimaryCrashRecoverC              C   10
-TestCrashEachInTurnC                  C   10
+TestBackupCrashRecoverC               C    8
+TestPrimaryCrashRecoverC              C    8
+TestCrashEachInTurnC                  C    9
 TestNextPrimaryCrashC                 C   15
-TestUnreliableRecoveryC               C   10
-TestChurnC                            C   10
+TestUnreliableRecoveryC               C    9
+TestChurnC                            C    9
 TestChurnUnreliableC                  C   15
 TestRecoveringNoQuorumC               C   10
-TestRapidPrimaryCrashesC              C   10
+TestRapidPrimaryCrashesC              C    9
+TestRecoveryLatestPrimaryC            C    8
 
 # Part D: checkpoints and state transfer
 TestLogBoundedD                       D   10

@@ -5,6 +5,7 @@ package tests
 import (
 	"fmt"
 	"math/rand"
+	"sync"
 	"testing"
 	"time"
 
@@ -245,4 +246,75 @@ func TestRapidPrimaryCrashesC(t *testing.T) {
 	if got := c.WaitConverged(5 * time.Second); got < highest {
 		c.Fatalf("replicas converged at op %d, but a client saw op %d complete", got, highest)
 	}
+}
+
+// TestRecoveryLatestPrimaryC: a recovering replica must take its state from
+// the primary of the highest view among the answers, and only that primary's
+// answer for that view ([fix]). Scripted with dropped messages:
+//
+//  1. R0 (primary of view 0) and R1 commit ops; R2 crashes and restarts.
+//  2. Only R1's answers reach R2 — from view 0, where R1 is a backup (no log).
+//  3. R0 and R1 change to view 1, whose primary is R1, and commit more ops.
+//  4. Now only R0's answers reach R2: from view 1.
+//
+// R2 holds R1's answer from view 0 and R0's from view 1. The highest view is
+// 1 and its primary is R1, but R1's answer is from view 0: R2 must wait for
+// R1's answer for view 1, not adopt the empty log of the old one.
+func TestRecoveryLatestPrimaryC(t *testing.T) {
+	c := harness.New(t, 3, "Test (C): recovery waits for the latest primary's answer")
+	cl := c.NewClient()
+	if p, _ := c.WaitPrimary(primaryTimeout); p != 0 {
+		c.Fatalf("expected R0 primary of view 0, got R%d", p)
+	}
+	submitN(cl, 3, 0)
+	c.Crash(2)
+
+	var mu sync.Mutex
+	fromR1 := 0
+	c.Drop("recovery answers", func(m vr.Message) bool { // only R1's pass
+		if m.Type == vr.MsgRecoveryResponse && m.From == 1 {
+			mu.Lock()
+			fromR1++
+			mu.Unlock()
+		}
+		return m.Type == vr.MsgRecoveryResponse && m.From == 0
+	})
+	c.Restart(2)
+	c.Eventually(2*time.Second, "R1's answer from view 0 to reach R2", func() (bool, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		return fromR1 > 0, "none yet"
+	})
+	c.Drop("recovery answers", func(m vr.Message) bool { return m.Type == vr.MsgRecoveryResponse }) // none pass
+
+	// View 1: R1 stops hearing R0 and starts it; R0 joins.
+	c.Drop("R0 silent to R1", func(m vr.Message) bool {
+		return m.From == 0 && m.To == 1 && (m.Type == vr.MsgPrepare || m.Type == vr.MsgCommit)
+	})
+	c.Eventually(primaryTimeout, "R1 to become primary of view 1", func() (bool, string) {
+		st, _ := c.State(1)
+		return st.IsPrimary && st.View == 1, fmt.Sprintf("R1 %v in view %d", st.Status, st.View)
+	})
+	c.Undrop("R0 silent to R1")
+	committed := submitN(cl, 3, 0)
+
+	c.Drop("recovery answers", func(m vr.Message) bool { return m.Type == vr.MsgRecoveryResponse && m.From == 1 }) // only R0's pass
+	recoveredWell := func() (bool, string) {
+		st, _ := c.State(2)
+		if st.Status == vr.Recovering || st.OpNumber >= committed {
+			return true, ""
+		}
+		return false, fmt.Sprintf("R2 finished recovery %v in view %d with op-number %d, but ops 1..%d were committed\n"+
+			"(did it take R1's answer from view 0 as the answer of view 1's primary? VR-PROTOCOL.md §4 [fix])",
+			st.Status, st.View, st.OpNumber, committed)
+	}
+	c.During(time.Second, "R2 not to recover from an older view's answer", recoveredWell)
+
+	c.Undrop("recovery answers")
+	c.WaitRecovered(2, recoverTimeout)
+	if ok, seen := recoveredWell(); !ok {
+		c.Fatalf("%s", seen)
+	}
+	last := submitN(cl, 1, 0)
+	c.WaitExecuted(last, c.All(), 5*time.Second)
 }
