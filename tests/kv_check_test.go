@@ -9,11 +9,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"math/rand"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,6 +21,7 @@ import (
 	"github.com/anishathalye/porcupine"
 
 	"vrlab/kvvr"
+	"vrlab/kvvr/kvmodel"
 	"vrlab/labrpc"
 	"vrlab/tests/harness"
 	"vrlab/vr"
@@ -181,7 +180,7 @@ func (cl *kvClerk) append(key, value string) {
 func (cl *kvClerk) checkGet(key, want string) {
 	cl.k.t.Helper()
 	if got := cl.get(key); got != want {
-		cl.k.Fatalf("client %d: Get(%q) returned %q; expected %q", cl.id, key, abbrev(got), abbrev(want))
+		cl.k.Fatalf("client %d: Get(%q) returned %q; expected %q", cl.id, key, kvmodel.Abbrev(got), kvmodel.Abbrev(want))
 	}
 }
 
@@ -439,7 +438,7 @@ func (k *kvTest) checkLinearizable() {
 	k.t.Helper()
 	ops := k.hist.operations()
 	start := time.Now()
-	res, info := porcupine.CheckOperationsVerbose(kvModel, ops, linearizabilityTimeout)
+	res, info := porcupine.CheckOperationsVerbose(kvmodel.Model, ops, linearizabilityTimeout)
 	took := time.Since(start)
 	if res == porcupine.Ok {
 		k.t.Logf("history of %d ops is linearizable (checked in %v)", len(ops), took.Round(time.Millisecond))
@@ -447,7 +446,7 @@ func (k *kvTest) checkLinearizable() {
 	}
 	where := "(could not write the visualization)"
 	if f, err := os.CreateTemp("", "kv-linearizability-*.html"); err == nil {
-		if err := porcupine.Visualize(kvModel, info, f); err == nil {
+		if err := porcupine.Visualize(kvmodel.Model, info, f); err == nil {
 			where = "open " + f.Name() + " in a browser to see the history and the longest linearizable prefix of each key"
 		}
 		f.Close()
@@ -458,14 +457,6 @@ func (k *kvTest) checkLinearizable() {
 	}
 	k.Fatalf("the history of %d ops is not linearizable: some Get returned a value that no order of the ops "+
 		"consistent with real time explains (a lost, duplicated or reordered Put/Append, or a stale read); %s", len(ops), where)
-}
-
-// abbrev shortens a long value for a failure message.
-func abbrev(s string) string {
-	if len(s) <= 120 {
-		return s
-	}
-	return s[:60] + fmt.Sprintf("…(%d bytes)…", len(s)-120) + s[len(s)-60:]
 }
 
 // ---------------------------------------------------------------------------
@@ -499,61 +490,6 @@ func (h *kvHistory) operations() []porcupine.Operation {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]porcupine.Operation(nil), h.ops...)
-}
-
-// kvModel is the sequential specification of one key: its state is the
-// key's value; the history is partitioned by key.
-var kvModel = porcupine.Model{
-	Partition: func(history []porcupine.Operation) [][]porcupine.Operation {
-		byKey := map[string][]porcupine.Operation{}
-		for _, op := range history {
-			key := op.Input.(kvvr.Op).Key
-			byKey[key] = append(byKey[key], op)
-		}
-		keys := make([]string, 0, len(byKey))
-		for key := range byKey {
-			keys = append(keys, key)
-		}
-		sort.Strings(keys)
-		out := make([][]porcupine.Operation, 0, len(keys))
-		for _, key := range keys {
-			out = append(out, byKey[key])
-		}
-		return out
-	},
-	Init: func() any { return "" },
-	Step: func(state, input, output any) (bool, any) {
-		value := state.(string)
-		op := input.(kvvr.Op)
-		switch op.Kind {
-		case kvvr.OpGet:
-			return output.(string) == value, value
-		case kvvr.OpPut:
-			return true, op.Value
-		case kvvr.OpAppend:
-			return true, value + op.Value
-		}
-		return false, value
-	},
-	Equal: func(a, b any) bool { return a.(string) == b.(string) },
-	Hash: func(state any) uint64 {
-		h := fnv.New64a()
-		h.Write([]byte(state.(string)))
-		return h.Sum64()
-	},
-	DescribeOperation: func(input, output any) string {
-		op := input.(kvvr.Op)
-		switch op.Kind {
-		case kvvr.OpGet:
-			return fmt.Sprintf("get(%q) -> %q", op.Key, abbrev(output.(string)))
-		case kvvr.OpPut:
-			return fmt.Sprintf("put(%q, %q)", op.Key, op.Value)
-		}
-		return fmt.Sprintf("append(%q, %q)", op.Key, op.Value)
-	},
-	DescribeState: func(state any) string {
-		return fmt.Sprintf("%q", abbrev(state.(string)))
-	},
 }
 
 // splitTokens splits a value made of "token;" appends into its tokens.

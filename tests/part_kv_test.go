@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"vrlab/kvvr"
+	"vrlab/kvvr/kvmodel"
 	"vrlab/tests/harness"
 	"vrlab/vr"
 )
@@ -140,29 +141,29 @@ func TestConcurrentAppendKV(t *testing.T) {
 		count[tok]++
 		var c, j int
 		if _, err := fmt.Sscanf(tok, "c%d.%d", &c, &j); err != nil || c < 0 || c >= len(next) {
-			k.Fatalf("the final value of %q holds %q, which no clerk appended; value: %q", key, tok, abbrev(final))
+			k.Fatalf("the final value of %q holds %q, which no clerk appended; value: %q", key, tok, kvmodel.Abbrev(final))
 		}
 		if count[tok] > 1 {
 			k.Fatalf("append %q is in the final value %d times: a retried Append executed twice (at-most-once is VR's client-table's job); value: %q",
-				tok, count[tok], abbrev(final))
+				tok, count[tok], kvmodel.Abbrev(final))
 		}
 		if j != next[c] {
-			k.Fatalf("clerk %d's append %d is followed by its append %d: one clerk's appends out of order; value: %q", c, next[c]-1, j, abbrev(final))
+			k.Fatalf("clerk %d's append %d is followed by its append %d: one clerk's appends out of order; value: %q", c, next[c]-1, j, kvmodel.Abbrev(final))
 		}
 		next[c]++
 	}
 	if len(tokens) != clients*appends {
 		k.Fatalf("the final value holds %d appends; %d clerks made %d each (%d): some completed Append was lost; value: %q",
-			len(tokens), clients, appends, clients*appends, abbrev(final))
+			len(tokens), clients, appends, clients*appends, kvmodel.Abbrev(final))
 	}
 	for r := range reads {
 		if !strings.HasPrefix(final, r.value) {
 			k.Fatalf("clerk %d read %q, which is not a prefix of the final value %q: the appends were seen in different orders",
-				r.client, abbrev(r.value), abbrev(final))
+				r.client, kvmodel.Abbrev(r.value), kvmodel.Abbrev(final))
 		}
 		if !strings.Contains(r.value, fmt.Sprintf("c%d.%d;", r.client, r.after-1)) {
 			k.Fatalf("clerk %d read %q right after its append %d completed, but the value lacks it: a stale read",
-				r.client, abbrev(r.value), r.after-1)
+				r.client, kvmodel.Abbrev(r.value), r.after-1)
 		}
 	}
 	k.waitKVConverged(5 * time.Second)

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"log/slog"
 	"math"
@@ -20,7 +19,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,6 +29,7 @@ import (
 	"github.com/anishathalye/porcupine"
 
 	"vrlab/kvvr"
+	"vrlab/kvvr/kvmodel"
 	"vrlab/vr"
 	"vrlab/vrnet"
 )
@@ -471,7 +470,7 @@ func (l *load) check() {
 	}
 
 	start := time.Now()
-	res, info := porcupine.CheckOperationsVerbose(kvModel, ops, 30*time.Second)
+	res, info := porcupine.CheckOperationsVerbose(kvmodel.Model, ops, 30*time.Second)
 	switch res {
 	case porcupine.Ok:
 		t.Logf("history of %d ops on k0..k4 is linearizable (checked in %v); %d acknowledged appends to log0 and log1 all present, in real-time order",
@@ -482,7 +481,7 @@ func (l *load) check() {
 	}
 	var buf bytes.Buffer
 	where := ""
-	if err := porcupine.Visualize(kvModel, info, &buf); err == nil {
+	if err := porcupine.Visualize(kvmodel.Model, info, &buf); err == nil {
 		p := filepath.Join(os.TempDir(), fmt.Sprintf("vrkv-history-%d.html", time.Now().UnixNano()))
 		if os.WriteFile(p, buf.Bytes(), 0o644) == nil {
 			where = "; see " + p
@@ -537,54 +536,6 @@ func checkAppendLog(t *testing.T, key string, ops []porcupine.Operation, final s
 		}
 	}
 	return acked
-}
-
-// kvModel is the sequential specification of one key, the history being
-// partitioned by key (as in tests/kv_check_test.go).
-var kvModel = porcupine.Model{
-	Partition: func(history []porcupine.Operation) [][]porcupine.Operation {
-		byKey := map[string][]porcupine.Operation{}
-		for _, op := range history {
-			key := op.Input.(kvvr.Op).Key
-			byKey[key] = append(byKey[key], op)
-		}
-		keys := make([]string, 0, len(byKey))
-		for key := range byKey {
-			keys = append(keys, key)
-		}
-		sort.Strings(keys)
-		var out [][]porcupine.Operation
-		for _, key := range keys {
-			out = append(out, byKey[key])
-		}
-		return out
-	},
-	Init: func() any { return "" },
-	Step: func(state, input, output any) (bool, any) {
-		value, op := state.(string), input.(kvvr.Op)
-		switch op.Kind {
-		case kvvr.OpGet:
-			return output.(string) == value, value
-		case kvvr.OpPut:
-			return true, op.Value
-		case kvvr.OpAppend:
-			return true, value + op.Value
-		}
-		return false, value
-	},
-	Equal: func(a, b any) bool { return a.(string) == b.(string) },
-	Hash: func(state any) uint64 {
-		h := fnv.New64a()
-		h.Write([]byte(state.(string)))
-		return h.Sum64()
-	},
-	DescribeOperation: func(input, output any) string {
-		op := input.(kvvr.Op)
-		if op.Kind == kvvr.OpGet {
-			return fmt.Sprintf("get(%q) -> %q", op.Key, output)
-		}
-		return fmt.Sprintf("%v(%q, %q)", op.Kind, op.Key, op.Value)
-	},
 }
 
 // ---------------------------------------------------------------------------
