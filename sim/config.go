@@ -19,6 +19,7 @@ type Config struct {
 	CheckpointEvery int // 0 = checkpoints off
 	HeartbeatTicks  int
 	ViewChangeTicks int
+	MaxBatchOps     int // vr.Options.MaxBatchOps: 1 = batching off, 0 = the default
 
 	SafetyTicks   int // length of the faulty phase
 	LivenessTicks int // bound: after healing, everything completes and converges within this
@@ -110,6 +111,9 @@ func Draw(seed int64) Config {
 	c.ThinkMax = []int{0, 3, 20, 100}[r.IntN(4)]
 	c.ClientTimeout = between(c.HeartbeatTicks*2, c.ViewChangeTicks*3)
 	c.LivenessTicks = livenessBound(c)
+	// Drawn last, so every other field of a seed is what it was before
+	// batching existed.
+	c.MaxBatchOps = []int{1, 2, 3, 0, 0}[r.IntN(5)]
 	return c
 }
 
@@ -138,8 +142,8 @@ func (c Config) f() int { return (c.Replicas - 1) / 2 }
 
 // String is a one-line summary of the configuration.
 func (c Config) String() string {
-	return fmt.Sprintf("n=%d clients=%d ckpt=%d hb=%d vc=%d safety=%d liveness≤%d delay=%d..%d long=%.3g/%d drop=%.2g dup=%.2g livedrop=%.2g crash=%.4g(primary %.2f, down %d..%d) part=%.3g(%d..%d) think≤%d ctimeout=%d",
-		c.Replicas, c.Clients, c.CheckpointEvery, c.HeartbeatTicks, c.ViewChangeTicks, c.SafetyTicks, c.LivenessTicks,
+	return fmt.Sprintf("n=%d clients=%d ckpt=%d batch=%d hb=%d vc=%d safety=%d liveness≤%d delay=%d..%d long=%.3g/%d drop=%.2g dup=%.2g livedrop=%.2g crash=%.4g(primary %.2f, down %d..%d) part=%.3g(%d..%d) think≤%d ctimeout=%d",
+		c.Replicas, c.Clients, c.CheckpointEvery, c.MaxBatchOps, c.HeartbeatTicks, c.ViewChangeTicks, c.SafetyTicks, c.LivenessTicks,
 		c.MinDelay, c.MaxDelay, c.LongDelayRate, c.LongDelayMax, c.DropRate, c.DupRate, c.LivenessDropRate,
 		c.CrashRate, c.PrimaryCrashBias, c.MinDown, c.MaxDown, c.PartitionRate, c.MinPartition, c.MaxPartition,
 		c.ThinkMax, c.ClientTimeout)

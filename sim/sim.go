@@ -43,6 +43,8 @@ type Stats struct {
 	Completed    int // client requests completed
 	Committed    int // ops in the canonical committed log
 	Delivered    int
+	Prepares     int // PREPAREs delivered
+	PreparedOps  int // ops they carried
 	Dropped      int
 	Duplicated   int
 	LongDelays   int
@@ -65,6 +67,8 @@ func (st *Stats) add(o Stats) {
 	st.Completed += o.Completed
 	st.Committed += o.Committed
 	st.Delivered += o.Delivered
+	st.Prepares += o.Prepares
+	st.PreparedOps += o.PreparedOps
 	st.Dropped += o.Dropped
 	st.Duplicated += o.Duplicated
 	st.LongDelays += o.LongDelays
@@ -239,6 +243,7 @@ func (s *Sim) start(i int, recovering bool) {
 		Seed:            int64(s.rng.Uint64()>>1) | 1,
 		HeartbeatTicks:  s.cfg.HeartbeatTicks,
 		ViewChangeTicks: s.cfg.ViewChangeTicks,
+		MaxBatchOps:     s.cfg.MaxBatchOps,
 	}
 	r, err := vr.NewReplica(i, s.cfg.Replicas, sl.sm, opts)
 	if err != nil {
@@ -450,6 +455,10 @@ func (s *Sim) deliver(env *envelope) {
 	s.mix(evDeliver, env.from, env.to, int(m.Type), m.View, m.OpNumber, m.CommitNumber, m.LogStart, len(m.Entries), m.RequestNum)
 	if s.trace != nil {
 		s.tracef("deliver %s", s.envString(env.from, env.to, m))
+	}
+	if m.Type == vr.MsgPrepare {
+		s.stats.Prepares++
+		s.stats.PreparedOps += len(m.Entries)
 	}
 	if m.Type == vr.MsgStartViewChange {
 		sl.svcFrom[m.View] |= 1 << uint(m.From)

@@ -27,7 +27,7 @@ func (s Summary) Print(w io.Writer) {
 	fmt.Fprintf(w, "seeds:        %d in %.1fs (%.1f seeds/s)\n", s.Seeds, s.Wall.Seconds(), float64(s.Seeds)/s.Wall.Seconds())
 	fmt.Fprintf(w, "simulated:    %.0fs (%d ticks of %dms); %.0f simulated s per real s\n", s.SimSeconds(), st.Ticks, TickMillis, s.Ratio())
 	fmt.Fprintf(w, "ops:          %d committed, %d of %d client requests completed; slowest request %d ticks\n", st.Committed, st.Completed, st.Requests, st.MaxLatency)
-	fmt.Fprintf(w, "messages:     %d delivered\n", st.Delivered)
+	fmt.Fprintf(w, "messages:     %d delivered; %d PREPAREs carrying %d ops (%.2f per PREPARE)\n", st.Delivered, st.Prepares, st.PreparedOps, float64(st.PreparedOps)/float64(max(st.Prepares, 1)))
 	fmt.Fprintf(w, "faults:       %d (%d dropped, %d duplicated, %d long delays, %d crashes, %d partitions); highest view %d\n",
 		st.Faults(), st.Dropped, st.Duplicated, st.LongDelays, st.Crashes, st.Partitions, st.MaxView)
 	fmt.Fprintf(w, "liveness:     slowest convergence %d ticks after the heal; at most %d%% of a seed's bound used\n", st.LivenessTook, st.LivenessUse)

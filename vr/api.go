@@ -66,6 +66,12 @@ type Options struct {
 
 	HeartbeatTicks  int // primary: send COMMIT after this many idle ticks
 	ViewChangeTicks int // backup: start a view change after T..2T-1 ticks without the primary
+
+	// Batching (batch.go): the most ops, and bytes of ops, one PREPARE
+	// carries; 0 = DefaultMaxBatchOps / DefaultMaxBatchBytes. MaxBatchOps 1
+	// turns batching off: every request is prepared at once, on its own.
+	MaxBatchOps   int
+	MaxBatchBytes int
 }
 
 // State is a consistent snapshot of a replica's protocol state, for tests

@@ -68,6 +68,7 @@ func (r *Replica) checkInvariants() {
 	r.assert(r.logStart <= r.executed, "log starts at %d after executed op %d", r.logStart, r.executed)
 	r.assert(r.lastNormalView <= r.view, "last-normal-view %d above view %d", r.lastNormalView, r.view)
 	r.assert(r.status != Normal || r.lastNormalView == r.view, "normal in view %d with last-normal-view %d", r.view, r.lastNormalView)
+	r.assert(r.status != Normal || !r.isPrimary() || r.prepared <= r.opNumber, "primary prepared op %d beyond op-number %d", r.prepared, r.opNumber)
 	r.assert(r.checkpoint == nil || r.checkpoint.OpNumber == r.logStart, "checkpoint at %d but log starts at %d", r.checkpointOp(), r.logStart)
 }
 

@@ -21,9 +21,10 @@ func (r *Replica) onRequest(m Message) {
 		return
 	}
 	r.appendEntry(Entry{Op: m.Op, ClientID: m.ClientID, RequestNum: m.RequestNum})
+	r.heldBytes += len(m.Op)
 	r.clients.prepared(m.ClientID, m.RequestNum)
 	r.logf("normal", "R%d prepares op %d for c%d s%d", r.id, r.opNumber, m.ClientID, m.RequestNum)
-	r.sendPrepare(r.opNumber - 1)
+	r.prepareBatch()  // sendPrepare(r.opNumber-1), batched: see batch.go
 	r.advanceCommit() // a group of one commits at once
 	//lab:end
 }
@@ -114,6 +115,7 @@ func (r *Replica) advanceCommit() {
 	if k > r.commitNumber {
 		r.commitNumber = k
 		r.executeCommitted()
+		r.prepareBatch() // the ops in flight committed: send what gathered
 	}
 	//lab:end
 }
@@ -204,6 +206,13 @@ func (r *Replica) executeCommitted() {
 func (r *Replica) tickPrimary() {
 	//lab:begin A
 	r.idleTicks++
+	//lab:end
+	//lab:begin B
+	if r.idleTicks >= batchWaitTicks {
+		r.flushBatch() // the PREPARE in flight is overdue: send what waits behind it
+	}
+	//lab:end
+	//lab:begin A
 	if r.idleTicks < r.opts.HeartbeatTicks && r.commitSent >= r.commitNumber {
 		return
 	}

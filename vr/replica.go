@@ -41,6 +41,10 @@ type Replica struct {
 
 	// Primary: the highest op each replica acknowledged in this view.
 	acked []int
+	// Primary (batch.go): the highest op sent in a PREPARE in this view,
+	// and the bytes of the ops after it, held back while others are in flight.
+	prepared  int
+	heldBytes int
 
 	// View change: what this replica has heard for its current view.
 	startViewChanges []bool     // by replica: STARTVIEWCHANGE for r.view received
@@ -73,8 +77,8 @@ func NewReplica(id, npeers int, sm StateMachine, opts Options) (*Replica, error)
 	if sm == nil {
 		return nil, errors.New("vr: nil StateMachine")
 	}
-	if opts.CheckpointEvery < 0 || opts.HeartbeatTicks < 0 || opts.ViewChangeTicks < 0 {
-		return nil, errors.New("vr: negative CheckpointEvery, HeartbeatTicks or ViewChangeTicks")
+	if opts.CheckpointEvery < 0 || opts.HeartbeatTicks < 0 || opts.ViewChangeTicks < 0 || opts.MaxBatchOps < 0 || opts.MaxBatchBytes < 0 {
+		return nil, errors.New("vr: negative CheckpointEvery, HeartbeatTicks, ViewChangeTicks, MaxBatchOps or MaxBatchBytes")
 	}
 	config, err := makeConfig(id, npeers, opts.Members)
 	if err != nil {
@@ -85,6 +89,12 @@ func NewReplica(id, npeers int, sm StateMachine, opts Options) (*Replica, error)
 	}
 	if opts.ViewChangeTicks == 0 {
 		opts.ViewChangeTicks = DefaultViewChangeTicks
+	}
+	if opts.MaxBatchOps == 0 {
+		opts.MaxBatchOps = DefaultMaxBatchOps
+	}
+	if opts.MaxBatchBytes == 0 {
+		opts.MaxBatchBytes = DefaultMaxBatchBytes
 	}
 	if opts.HeartbeatTicks >= opts.ViewChangeTicks {
 		return nil, fmt.Errorf("vr: HeartbeatTicks %d must be below ViewChangeTicks %d", opts.HeartbeatTicks, opts.ViewChangeTicks)

@@ -151,6 +151,7 @@ func (r *Replica) maybeStartView() {
 	r.enterNormal()
 	clear(r.acked)
 	r.broadcast(r.startViewMessage())
+	r.prepared = r.opNumber // STARTVIEW carries the whole log
 	r.idleTicks = 0
 	r.commitSent = r.commitNumber
 	r.executeCommitted()

@@ -4,13 +4,10 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
-	"sync"
-	"syscall"
+	"sync/atomic"
 	"time"
 
 	"vrlab/vr"
@@ -65,18 +62,12 @@ const (
 
 // Replica is a vr.Node served over TCP.
 type Replica struct {
-	cfg  Config
-	log  *slog.Logger
+	listener
 	node *vr.Node
-	ln   net.Listener
 
 	peers []*peer // outgoing connections, by replica; nil for this one
 
-	mu    sync.Mutex
-	conns map[net.Conn]struct{} // incoming connections
-	done  chan struct{}
-	wg    sync.WaitGroup
-	once  sync.Once
+	sentMessages, sentBytes atomic.Int64 // to the other replicas
 }
 
 // StartReplica listens on its address and starts replica cfg.ID of the
@@ -96,12 +87,8 @@ func StartReplica(cfg Config, sm vr.StateMachine, opts vr.Options) (*Replica, er
 		return nil, fmt.Errorf("vrnet: replica %d: %w", cfg.ID, err)
 	}
 	r := &Replica{
-		cfg:   cfg,
-		log:   cfg.Logger.With("replica", cfg.ID),
-		ln:    ln,
-		peers: make([]*peer, len(cfg.Peers)),
-		conns: map[net.Conn]struct{}{},
-		done:  make(chan struct{}),
+		listener: newListener(cfg, ln, cfg.Logger.With("replica", cfg.ID)),
+		peers:    make([]*peer, len(cfg.Peers)),
 	}
 	for j := range cfg.Peers {
 		if j != cfg.ID {
@@ -116,7 +103,7 @@ func StartReplica(cfg Config, sm vr.StateMachine, opts vr.Options) (*Replica, er
 		return nil, err
 	}
 	r.wg.Add(1)
-	go r.accept()
+	go r.accept(r.serve)
 	r.log.Info("replica started", "listen", ln.Addr().String(), "peers", cfg.Peers, "recovering", opts.Recovering, "tls", cfg.TLS != nil)
 	return r, nil
 }
@@ -130,28 +117,22 @@ func (r *Replica) Addr() net.Addr { return r.ln.Addr() }
 // Close stops the replica: the Node, the listener and every connection. It
 // waits for the replica's goroutines to end.
 func (r *Replica) Close() {
-	r.once.Do(func() {
+	r.shutdown(func() {
 		if r.node != nil {
 			r.node.Kill()
 		}
-		r.mu.Lock()
-		close(r.done)
-		r.ln.Close()
-		for c := range r.conns {
-			c.Close()
-		}
-		r.mu.Unlock()
 	})
-	r.wg.Wait()
 }
 
-func (r *Replica) closed() bool {
-	select {
-	case <-r.done:
-		return true
-	default:
-		return false
-	}
+// Stats counts what a replica sent to the other replicas.
+type Stats struct {
+	Messages int64 // protocol messages
+	Bytes    int64 // bytes written on the connections, frames and all
+}
+
+// Stats reports what the replica has sent to the other replicas so far.
+func (r *Replica) Stats() Stats {
+	return Stats{Messages: r.sentMessages.Load(), Bytes: r.sentBytes.Load()}
 }
 
 // Send queues m for replica to (vr.Transport). It never blocks: when the
@@ -167,93 +148,14 @@ func (r *Replica) Send(to int, m vr.Message) {
 	}
 }
 
-// track registers an incoming connection so that Close closes it; it
-// returns false if the replica is closing.
-func (r *Replica) track(c net.Conn, add bool) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !add {
-		delete(r.conns, c)
-		return true
-	}
-	if r.closed() {
-		return false
-	}
-	r.conns[c] = struct{}{}
-	return true
-}
-
-func (r *Replica) accept() {
-	defer r.wg.Done()
-	pause := 5 * time.Millisecond
-	for {
-		c, err := r.ln.Accept()
-		if err != nil {
-			if r.closed() {
-				return
-			}
-			// Out of file descriptors, say: wait a little and go on.
-			r.log.Warn("accept failed", "err", err)
-			select {
-			case <-r.done:
-				return
-			case <-time.After(pause):
-			}
-			pause = min(2*pause, time.Second)
-			continue
-		}
-		pause = 5 * time.Millisecond
-		if !r.track(c, true) {
-			c.Close()
-			return
-		}
-		r.wg.Add(1)
-		go func() {
-			defer r.wg.Done()
-			defer r.track(c, false)
-			defer c.Close()
-			if err := r.serve(c); err != nil && !r.closed() {
-				// A protocol error, a refused peer, or just a broken
-				// connection (which the sender's log reports).
-				level := slog.LevelWarn
-				var ne net.Error
-				if errors.As(err, &ne) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) {
-					level = slog.LevelDebug
-				}
-				r.log.Log(context.Background(), level, "connection closed", "remote", c.RemoteAddr().String(), "err", err)
-			}
-		}()
-	}
-}
-
 // serve runs one incoming connection: the TLS handshake, the hello, then
 // the frames of a replica or a client. A return closes the connection; the
 // error says why (nil for a peer that hung up).
 func (r *Replica) serve(c net.Conn) error {
-	c.SetDeadline(time.Now().Add(helloTimeout))
-	if r.cfg.TLS != nil {
-		tc := tls.Server(c, r.cfg.TLS)
-		if err := tc.Handshake(); err != nil {
-			return fmt.Errorf("TLS handshake: %w", err)
-		}
-		c = tc
-	}
-	br := bufio.NewReader(c)
-	kind, p, err := readFrame(br, maxHello) // nothing big before the peer says who it is
-	if err != nil {
-		return quiet(err)
-	}
-	if kind != kindHello {
-		return fmt.Errorf("%w: first frame of kind %d, not a hello", ErrFrame, kind)
-	}
-	h, err := decodeHello(p)
+	c, br, h, err := r.handshake(c)
 	if err != nil {
 		return err
 	}
-	if h.NPeer != len(r.cfg.Peers) {
-		return fmt.Errorf("peer has a cluster of %d replicas, this replica %d: check --cluster", h.NPeer, len(r.cfg.Peers))
-	}
-	c.SetDeadline(time.Time{})
 	switch h.Role {
 	case roleReplica:
 		if h.ID < 0 || h.ID >= len(r.cfg.Peers) || h.ID == r.cfg.ID {
@@ -266,7 +168,7 @@ func (r *Replica) serve(c net.Conn) error {
 		}
 		return r.serveReplica(br, h.ID)
 	case roleClient:
-		return r.serveClient(c, br)
+		return r.serveClient(c, br, r.node)
 	}
 	return fmt.Errorf("%w: hello with unknown role %d", ErrFrame, h.Role)
 }
@@ -291,68 +193,6 @@ func (r *Replica) serveReplica(br *bufio.Reader, from int) error {
 		}
 		r.node.Deliver(m)
 	}
-}
-
-// serveClient answers a client's requests, each on its own goroutine (a
-// request waits for its op to commit), up to maxConnRequests at once.
-func (r *Replica) serveClient(c net.Conn, br *bufio.Reader) error {
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer cancel()
-	var wmu sync.Mutex
-	var werr error
-	write := func(frame []byte) {
-		wmu.Lock()
-		defer wmu.Unlock()
-		if werr != nil {
-			return
-		}
-		c.SetWriteDeadline(time.Now().Add(r.cfg.WriteTimeout))
-		if _, werr = c.Write(frame); werr != nil {
-			c.Close() // the reader sees it and returns
-		}
-	}
-	sem := make(chan struct{}, maxConnRequests)
-	for {
-		c.SetReadDeadline(time.Now().Add(idleTimeout))
-		kind, p, err := readFrame(br, r.cfg.MaxFrame)
-		if err != nil {
-			return quiet(err)
-		}
-		switch kind {
-		case kindRequest:
-			call, args, err := decodeRequest(p)
-			if err != nil {
-				return err
-			}
-			sem <- struct{}{}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				reply := r.node.Request(ctx, args)
-				write(appendFrame(nil, kindReply, func(b []byte) []byte { return appendReply(b, call, &reply) }))
-			}()
-		case kindStatus:
-			call, err := decodeCall(p)
-			if err != nil {
-				return err
-			}
-			st := r.node.State()
-			write(appendFrame(nil, kindStatusReply, func(b []byte) []byte { return appendState(b, call, &st) }))
-		default:
-			return fmt.Errorf("%w: client sent a frame of kind %d", ErrFrame, kind)
-		}
-	}
-}
-
-// quiet maps the ways a peer hangs up to nil.
-func quiet(err error) error {
-	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
-		return nil
-	}
-	return err
 }
 
 // peer is the outgoing connection to one replica, with its queue.
@@ -498,6 +338,7 @@ func (p *peer) pump(c net.Conn, first vr.Message, healthy func()) error {
 			if _, err := c.Write(buf); err != nil {
 				return err
 			}
+			p.r.sentBytes.Add(int64(len(buf)))
 			if healthy != nil && time.Since(start) >= healthyAfter {
 				healthy()
 				healthy = nil
@@ -524,5 +365,6 @@ func (p *peer) appendFrame(buf []byte, m *vr.Message) []byte {
 			"bytes", len(buf)-n, "limit", p.r.cfg.MaxFrame)
 		return buf[:n]
 	}
+	p.r.sentMessages.Add(1)
 	return buf
 }

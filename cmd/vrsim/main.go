@@ -30,6 +30,7 @@ func main() {
 		vrDebug  = flag.Bool("vr", false, "with -trace, include the replicas' own debug events")
 		replicas = flag.Int("replicas", 0, "override: number of replicas (3 or 5)")
 		clients  = flag.Int("clients", 0, "override: number of clients")
+		batch    = flag.Int("batch", -1, "override: vr.Options.MaxBatchOps (1 = batching off, 0 = default)")
 		noFaults = flag.Bool("nofaults", false, "override: no crashes, partitions, loss, duplicates or long delays")
 		noConf   = flag.Bool("noconformance", false, "check only end-to-end safety and liveness, not the protocol-rule checks")
 	)
@@ -46,6 +47,9 @@ func main() {
 	if *replicas != 0 {
 		extra += fmt.Sprintf(" -replicas %d", *replicas)
 	}
+	if *batch >= 0 {
+		extra += fmt.Sprintf(" -batch %d", *batch)
+	}
 	if *clients != 0 {
 		extra += fmt.Sprintf(" -clients %d", *clients)
 	}
@@ -61,6 +65,9 @@ func main() {
 		}
 		if *clients != 0 {
 			c.Clients = *clients
+		}
+		if *batch >= 0 {
+			c.MaxBatchOps = *batch
 		}
 		if *noFaults {
 			sim.NoFaults(c)
