@@ -1,0 +1,154 @@
+// Command bench measures vrlab side by side with hashicorp/raft and etcd
+// raft, and an unreplicated server as the ceiling: three replicas in one
+// process, closed-loop clients, 88-byte write commands through the whole
+// submit → commit → apply → reply path, no disk for anyone. See
+// BENCHMARKS.md for what the numbers mean.
+//
+//	go run ./bench -quick            # every system once, short (under 2 minutes)
+//	go run ./bench                   # the full run: every point 5 times
+//	go run ./bench -systems vrlab/tcp -clients 64 -cpuprofile cpu.out
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// A system under test: how to start it.
+type systemDef struct {
+	name      string // library/transport
+	library   string
+	transport string // "tcp" or "mem"
+	start     func() (*target, error)
+}
+
+var systems = []systemDef{
+	{"vrlab/tcp", "vrlab", "tcp", vrlabTCP},
+	{"vrlab/mem", "vrlab", "mem", vrlabMem},
+	{"unreplicated/tcp", "unreplicated", "tcp", unreplicatedTCP},
+}
+
+func main() {
+	var (
+		quick      = flag.Bool("quick", false, "one short repetition of every point (under 2 minutes)")
+		reps       = flag.Int("reps", 5, "repetitions of every point (the table shows the median)")
+		dur        = flag.Duration("d", 5*time.Second, "measured time of a point")
+		warm       = flag.Duration("warm", time.Second, "warm-up before a point is measured")
+		clientsArg = flag.String("clients", "1,16,64", "closed-loop client counts")
+		only       = flag.String("systems", "", "comma-separated systems to run (default all): "+names())
+		cpuprofile = flag.String("cpuprofile", "", "write a CPU profile of the measured windows to this file")
+		out        = flag.String("o", "", "also write the Markdown table to this file")
+	)
+	flag.Parse()
+	if *quick {
+		*reps, *dur, *warm = 1, 2*time.Second, 300*time.Millisecond
+	}
+	counts, err := parseInts(*clientsArg)
+	if err != nil || *reps < 1 || *dur <= 0 {
+		fmt.Fprintf(os.Stderr, "bench: bad arguments: -clients %q, -reps %d, -d %v\n", *clientsArg, *reps, *dur)
+		os.Exit(2)
+	}
+	chosen, err := choose(*only)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+
+	fmt.Printf("vrlab bench: %s, GOMAXPROCS=%d, %d × (%v warm-up + %v) per point, clients %v\n",
+		runtime.Version(), runtime.GOMAXPROCS(0), *reps, *warm, *dur, counts)
+	var rows []row
+	failed := false
+	for _, s := range chosen {
+		for _, n := range counts {
+			r := row{sys: s, clients: n}
+			for rep := 0; rep < *reps; rep++ {
+				res, err := runPoint(s, n, *warm, *dur)
+				if err != nil {
+					fmt.Fprintf(os.Stderr, "bench: %s, %d clients, repetition %d: %v\n", s.name, n, rep+1, err)
+					failed = true
+					continue
+				}
+				r.results = append(r.results, res)
+			}
+			if len(r.results) > 0 {
+				fmt.Println(r.text())
+				rows = append(rows, r)
+			}
+		}
+	}
+	table := markdown(rows) + "\n" + goals(rows)
+	fmt.Println()
+	fmt.Print(table)
+	if *out != "" {
+		if err := os.WriteFile(*out, []byte(table), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			failed = true
+		}
+	}
+	if failed {
+		os.Exit(1)
+	}
+}
+
+// runPoint starts a fresh system, measures it, and stops it.
+func runPoint(s systemDef, clients int, warm, d time.Duration) (result, error) {
+	t, err := s.start()
+	if err != nil {
+		return result{}, fmt.Errorf("start: %w", err)
+	}
+	defer t.close()
+	runtime.GC() // the previous point's garbage is not this one's
+	return measure(t, clients, warm, d)
+}
+
+func names() string {
+	var n []string
+	for _, s := range systems {
+		n = append(n, s.name)
+	}
+	return strings.Join(n, ", ")
+}
+
+func choose(list string) ([]systemDef, error) {
+	if list == "" {
+		return systems, nil
+	}
+	var out []systemDef
+	for _, name := range strings.Split(list, ",") {
+		i := slices.IndexFunc(systems, func(s systemDef) bool { return s.name == strings.TrimSpace(name) })
+		if i < 0 {
+			return nil, fmt.Errorf("no system %q; the systems are %s", name, names())
+		}
+		out = append(out, systems[i])
+	}
+	return out, nil
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("bad count %q", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}

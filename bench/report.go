@@ -1,0 +1,135 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// row is every repetition of one point.
+type row struct {
+	sys     systemDef
+	clients int
+	results []result
+}
+
+// median of f over the repetitions.
+func (r row) median(f func(result) float64) float64 {
+	xs := make([]float64, len(r.results))
+	for i, res := range r.results {
+		xs[i] = f(res)
+	}
+	slices.Sort(xs)
+	return xs[len(xs)/2]
+}
+
+func (r row) opsPerSec() float64 { return r.median(result.opsPerSec) }
+func (r row) p50() time.Duration {
+	return time.Duration(r.median(func(x result) float64 { return float64(x.p50) }))
+}
+func (r row) p99() time.Duration {
+	return time.Duration(r.median(func(x result) float64 { return float64(x.p99) }))
+}
+
+// spread is the lowest and highest ops/s of the repetitions.
+func (r row) spread() (lo, hi float64) {
+	lo, hi = r.results[0].opsPerSec(), r.results[0].opsPerSec()
+	for _, res := range r.results {
+		lo, hi = min(lo, res.opsPerSec()), max(hi, res.opsPerSec())
+	}
+	return lo, hi
+}
+
+func (r row) cells() []string {
+	lo, hi := r.spread()
+	spread := ""
+	if len(r.results) > 1 {
+		spread = fmt.Sprintf(" (%.0f–%.0f)", lo, hi)
+	}
+	bytes := "—"
+	if r.sys.transport == "tcp" && r.sys.library != "unreplicated" {
+		bytes = fmt.Sprintf("%.0f", r.median(func(x result) float64 { return x.bytesPerOp }))
+	}
+	msgs := "—"
+	if r.sys.library != "unreplicated" {
+		msgs = fmt.Sprintf("%.2f", r.median(func(x result) float64 { return x.msgsPerOp }))
+	}
+	return []string{
+		r.sys.library, r.sys.transport, fmt.Sprint(r.clients),
+		fmt.Sprintf("%.0f%s", r.opsPerSec(), spread),
+		micros(r.p50()), micros(r.p99()),
+		msgs, bytes,
+		fmt.Sprintf("%.0f", r.median(func(x result) float64 { return x.allocsPerOp })),
+	}
+}
+
+func micros(d time.Duration) string { return fmt.Sprintf("%.0f", float64(d)/float64(time.Microsecond)) }
+
+var header = []string{"system", "transport", "clients", "ops/s (min–max)", "p50 µs", "p99 µs", "msgs/op", "wire B/op", "allocs/op"}
+
+func (r row) text() string {
+	c := r.cells()
+	return fmt.Sprintf("%-13s %-4s %3s clients  %8s ops/s  p50 %6s µs  p99 %6s µs  %5s msgs/op  %6s B/op  %5s allocs/op",
+		c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8])
+}
+
+func markdown(rows []row) string {
+	var b strings.Builder
+	b.WriteString("| " + strings.Join(header, " | ") + " |\n")
+	b.WriteString("|" + strings.Repeat("---|", len(header)) + "\n")
+	for _, r := range rows {
+		b.WriteString("| " + strings.Join(r.cells(), " | ") + " |\n")
+	}
+	return b.String()
+}
+
+// goals checks the targets against the rows measured.
+func goals(rows []row) string {
+	find := func(lib, transport string, clients int) *row {
+		for i := range rows {
+			if rows[i].sys.library == lib && rows[i].sys.transport == transport && rows[i].clients == clients {
+				return &rows[i]
+			}
+		}
+		return nil
+	}
+	var b strings.Builder
+	mark := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "NOT met"
+	}
+	if vr := find("vrlab", "tcp", 64); vr != nil {
+		var best *row
+		for _, lib := range []string{"hashicorp", "etcd"} {
+			if r := find(lib, "tcp", 64); r != nil && (best == nil || r.opsPerSec() > best.opsPerSec()) {
+				best = r
+			}
+		}
+		if best != nil {
+			x := vr.opsPerSec() / best.opsPerSec()
+			fmt.Fprintf(&b, "- 64 clients over TCP: vrlab %.0f ops/s is %.2f× the best peer (%s, %.0f ops/s); goal ≥ 1.5×: %s\n",
+				vr.opsPerSec(), x, best.sys.library, best.opsPerSec(), mark(x >= 1.5))
+		}
+		if u := find("unreplicated", "tcp", 64); u != nil {
+			x := vr.opsPerSec() / u.opsPerSec()
+			fmt.Fprintf(&b, "- 64 clients over TCP: vrlab is %.0f%% of the unreplicated ceiling (%.0f ops/s); goal ≥ 60%%: %s\n",
+				100*x, u.opsPerSec(), mark(x >= 0.6))
+		}
+	}
+	if vr := find("vrlab", "tcp", 1); vr != nil {
+		var best *row
+		for _, lib := range []string{"hashicorp", "etcd"} {
+			if r := find(lib, "tcp", 1); r != nil && (best == nil || r.p50() < best.p50()) {
+				best = r
+			}
+		}
+		if best != nil {
+			fmt.Fprintf(&b, "- 1 client over TCP: vrlab p50 %s µs, best peer %s µs (%s); goal ≤: %s\n",
+				micros(vr.p50()), micros(best.p50()), best.sys.library, mark(vr.p50() <= best.p50()))
+		}
+	}
+	return b.String()
+}

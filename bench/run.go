@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"vrlab/bench/system"
+)
+
+// A target is one system, started, as the benchmark drives it.
+type target struct {
+	newClient func() (client, error) // one closed-loop client's connection
+	counters  func() system.Counters
+	close     func()
+}
+
+// client submits commands one at a time.
+type client struct {
+	do    func(ctx context.Context, cmd []byte) ([]byte, error)
+	close func()
+}
+
+// result is one measured point: a system, a client count, one repetition.
+type result struct {
+	ops         int
+	elapsed     time.Duration
+	p50, p99    time.Duration
+	msgsPerOp   float64
+	bytesPerOp  float64
+	allocsPerOp float64
+}
+
+func (r result) opsPerSec() float64 { return float64(r.ops) / r.elapsed.Seconds() }
+
+// measure runs nclients closed-loop clients against t: each submits a
+// command, waits for its result, and submits the next, for warm+d; only the
+// last d counts. Every result is checked.
+func measure(t *target, nclients int, warm, d time.Duration) (result, error) {
+	clients := make([]client, nclients)
+	for i := range clients {
+		c, err := t.newClient()
+		if err != nil {
+			return result{}, err
+		}
+		defer c.close()
+		clients[i] = c
+	}
+	var (
+		mu    sync.Mutex
+		lat   []time.Duration
+		start = make(chan struct{})
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), warm+d+30*time.Second)
+	defer cancel()
+	stopAt := time.Now().Add(warm + d)
+	measureFrom := time.Now().Add(warm)
+	var g errgroup.Group
+	for i, c := range clients {
+		g.Go(func() error {
+			<-start
+			mine := make([]time.Duration, 0, 1<<14)
+			for seq := 0; ; seq++ {
+				now := time.Now()
+				if now.After(stopAt) {
+					break
+				}
+				res, err := c.do(ctx, system.Command(i, seq))
+				if err != nil {
+					return fmt.Errorf("client %d, command %d: %w", i, seq, err)
+				}
+				if err := system.CheckResult(res); err != nil {
+					return fmt.Errorf("client %d, command %d: result %x: %w", i, seq, res, err)
+				}
+				if now.After(measureFrom) {
+					mine = append(mine, time.Since(now))
+				}
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+			return nil
+		})
+	}
+	close(start)
+	// The counters and allocations cover the window after the warm-up; the
+	// ops counted are those that started in it.
+	time.Sleep(time.Until(measureFrom))
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	c0 := t.counters()
+	t0 := time.Now()
+	time.Sleep(time.Until(stopAt))
+	elapsed := time.Since(t0)
+	c1 := t.counters()
+	runtime.ReadMemStats(&m1)
+	if err := g.Wait(); err != nil {
+		return result{}, err
+	}
+	if len(lat) == 0 {
+		return result{}, fmt.Errorf("no command completed in %v", d)
+	}
+	slices.Sort(lat)
+	n := float64(len(lat))
+	return result{
+		ops:         len(lat),
+		elapsed:     elapsed,
+		p50:         lat[len(lat)/2],
+		p99:         lat[min(len(lat)-1, int(0.99*n))],
+		msgsPerOp:   float64(c1.Messages-c0.Messages) / n,
+		bytesPerOp:  float64(c1.WireBytes-c0.WireBytes) / n,
+		allocsPerOp: float64(m1.Mallocs-m0.Mallocs) / n,
+	}, nil
+}

@@ -1,0 +1,147 @@
+// Package system is what every system under benchmark shares: the Group a
+// replicated state machine presents to the benchmark, the counters it keeps,
+// and the key/value state machine and command format of the one workload.
+package system
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"sync"
+)
+
+// A Group is a replicated (or unreplicated) state machine running in this
+// process. The benchmark reaches it through Submit, either directly (the
+// in-memory rows) or through a TCP front-end in front of Submit (the TCP
+// rows), so every system gets the same client path.
+type Group interface {
+	// Submit proposes cmd at the current leader, waits until it is
+	// committed and applied there, and returns what KV.Apply returned.
+	// It may be called from many goroutines at once. An error means the
+	// command may or may not have been applied (no leader, ctx ended, …).
+	Submit(ctx context.Context, cmd []byte) ([]byte, error)
+	// Counters reports the replica-to-replica traffic so far.
+	Counters() Counters
+	// Close stops every replica and waits for their goroutines.
+	Close()
+}
+
+// Counters are cumulative since the group started.
+type Counters struct {
+	// Messages between replicas, counting each direction: an RPC and its
+	// response are two. Heartbeats count too.
+	Messages int64
+	// WireBytes written on replica-to-replica connections (TCP rows only;
+	// 0 for in-memory transports).
+	WireBytes int64
+}
+
+// CommandSize is the size of every command of the workload.
+const CommandSize = 88
+
+// keysPerClient bounds the state: a client writes the same keys over and over.
+const keysPerClient = 128
+
+// Command returns the seq-th write command of client: 88 bytes, of which
+// the first 16 are the key.
+func Command(client, seq int) []byte {
+	b := make([]byte, CommandSize)
+	binary.LittleEndian.PutUint64(b[0:], uint64(client))
+	binary.LittleEndian.PutUint64(b[8:], uint64(seq%keysPerClient))
+	binary.LittleEndian.PutUint64(b[16:], uint64(seq))
+	for i := 24; i < CommandSize; i++ {
+		b[i] = byte(i + seq)
+	}
+	return b
+}
+
+// ErrBadCommand is what Check reports for a result that is not a version.
+var ErrBadCommand = errors.New("system: malformed command")
+
+// KV is the state machine of the workload: a map from 16-byte keys to
+// values. Apply stores the value and returns the key's new version (how
+// many times it has been written), 8 bytes. It is not safe for concurrent
+// use; replication libraries apply in order from one goroutine.
+type KV struct {
+	mu      sync.Mutex // only for Snapshot/Restore racing Apply in some libraries
+	data    map[[16]byte][]byte
+	version map[[16]byte]uint64
+	applied uint64
+}
+
+// NewKV returns an empty KV.
+func NewKV() *KV {
+	return &KV{data: map[[16]byte][]byte{}, version: map[[16]byte]uint64{}}
+}
+
+// Apply executes one command.
+func (kv *KV) Apply(cmd []byte) []byte {
+	kv.mu.Lock()
+	defer kv.mu.Unlock()
+	kv.applied++
+	if len(cmd) < 16 {
+		return nil
+	}
+	var k [16]byte
+	copy(k[:], cmd)
+	kv.data[k] = append(kv.data[k][:0], cmd[16:]...)
+	kv.version[k]++
+	return binary.LittleEndian.AppendUint64(nil, kv.version[k])
+}
+
+// Applied is how many commands have been applied.
+func (kv *KV) Applied() uint64 {
+	kv.mu.Lock()
+	defer kv.mu.Unlock()
+	return kv.applied
+}
+
+// Snapshot encodes the whole state.
+func (kv *KV) Snapshot() []byte {
+	kv.mu.Lock()
+	defer kv.mu.Unlock()
+	b := binary.LittleEndian.AppendUint64(nil, kv.applied)
+	for k, v := range kv.data {
+		b = append(b, k[:]...)
+		b = binary.LittleEndian.AppendUint64(b, kv.version[k])
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(v)))
+		b = append(b, v...)
+	}
+	return b
+}
+
+// Restore replaces the state with a Snapshot's. A malformed snapshot
+// leaves an empty state.
+func (kv *KV) Restore(b []byte) {
+	kv.mu.Lock()
+	defer kv.mu.Unlock()
+	kv.data = map[[16]byte][]byte{}
+	kv.version = map[[16]byte]uint64{}
+	kv.applied = 0
+	if len(b) < 8 {
+		return
+	}
+	kv.applied = binary.LittleEndian.Uint64(b)
+	b = b[8:]
+	for len(b) >= 28 {
+		var k [16]byte
+		copy(k[:], b)
+		ver := binary.LittleEndian.Uint64(b[16:])
+		n := int(binary.LittleEndian.Uint32(b[24:]))
+		b = b[28:]
+		if n > len(b) {
+			return
+		}
+		kv.data[k] = append([]byte(nil), b[:n]...)
+		kv.version[k] = ver
+		b = b[n:]
+	}
+}
+
+// CheckResult verifies that a result is a version (8 bytes, ≥ 1).
+func CheckResult(res []byte) error {
+	if len(res) != 8 || binary.LittleEndian.Uint64(res) == 0 {
+		return ErrBadCommand
+	}
+	return nil
+}

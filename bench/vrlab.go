@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"vrlab/bench/system"
+	"vrlab/vr"
+	"vrlab/vrnet"
+)
+
+// The systems of vrlab itself: VR over vrnet (TCP), VR over an in-memory
+// transport, and the unreplicated ceiling.
+
+// kvSM adapts system.KV to vr.StateMachine.
+type kvSM struct{ *system.KV }
+
+// quiet is the logger of every vrnet piece: the benchmark prints only its table.
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// freeAddrs returns n loopback addresses whose ports were free a moment ago.
+func freeAddrs(n int) ([]string, error) {
+	var addrs []string
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		addrs = append(addrs, ln.Addr().String())
+		ln.Close()
+	}
+	return addrs, nil
+}
+
+// vrlabTCP: three vrnet.Replicas; each client dials the replicas itself
+// (vrnet.Client) and runs a vr.Client, as a real client would.
+func vrlabTCP() (*target, error) {
+	addrs, err := freeAddrs(3)
+	if err != nil {
+		return nil, err
+	}
+	var reps []*vrnet.Replica
+	closeAll := func() {
+		for _, r := range reps {
+			r.Close()
+		}
+	}
+	for i := range addrs {
+		r, err := vrnet.StartReplica(vrnet.Config{ID: i, Peers: addrs, Logger: quiet}, kvSM{system.NewKV()}, vr.Options{})
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		reps = append(reps, r)
+	}
+	t := &target{
+		close: closeAll,
+		counters: func() system.Counters {
+			var c system.Counters
+			for _, r := range reps {
+				st := r.Stats()
+				c.Messages += st.Messages
+				c.WireBytes += st.Bytes
+			}
+			return c
+		},
+		newClient: func() (client, error) { return dialVR(addrs) },
+	}
+	return t, waitPrimary(func(i int) vr.State { return reps[i].Node().State() }, 3)
+}
+
+// dialVR is a vr.Client over vrnet of the group at addrs.
+func dialVR(addrs []string) (client, error) {
+	c, err := vrnet.NewClient(vrnet.Config{Peers: addrs, Logger: quiet})
+	if err != nil {
+		return client{}, err
+	}
+	vc := vr.NewClient(len(addrs), c)
+	return client{do: vc.InvokeContext, close: c.Close}, nil
+}
+
+// waitPrimary waits until some replica is a normal primary.
+func waitPrimary(state func(i int) vr.State, n int) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for i := range n {
+			if st := state(i); st.IsPrimary {
+				return nil
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return fmt.Errorf("no primary after 10 s")
+}
+
+// memNet is an in-memory vr.Transport between Nodes of one process: one
+// goroutine and queue per directed link, so order per link holds and Send
+// never blocks (a full queue drops, as vrnet does).
+type memNet struct {
+	nodes []*vr.Node
+	links [][]chan vr.Message // [from][to]
+	msgs  atomic.Int64
+	done  chan struct{}
+	wg    sync.WaitGroup
+}
+
+type memEnd struct {
+	net *memNet
+	me  int
+}
+
+func (e memEnd) Send(to int, m vr.Message) {
+	if to < 0 || to >= len(e.net.links) || to == e.me {
+		return
+	}
+	select {
+	case e.net.links[e.me][to] <- m:
+		e.net.msgs.Add(1)
+	default:
+	}
+}
+
+func (n *memNet) run(from, to int) {
+	defer n.wg.Done()
+	for {
+		select {
+		case <-n.done:
+			return
+		case m := <-n.links[from][to]:
+			n.nodes[to].Deliver(m)
+		}
+	}
+}
+
+// memClient is a vr.ClientTransport that calls the Nodes directly.
+type memClient struct{ nodes []*vr.Node }
+
+func (c memClient) Call(server int, args *vr.RequestArgs, reply *vr.RequestReply) bool {
+	*reply = c.nodes[server].Request(context.Background(), *args)
+	return reply.OK || reply.NotPrimary
+}
+
+// vrlabMem: three vr.Nodes over memNet; clients are vr.Clients calling the
+// Nodes in-process.
+func vrlabMem() (*target, error) {
+	const n = 3
+	mn := &memNet{nodes: make([]*vr.Node, n), links: make([][]chan vr.Message, n), done: make(chan struct{})}
+	for i := range n {
+		mn.links[i] = make([]chan vr.Message, n)
+		for j := range n {
+			mn.links[i][j] = make(chan vr.Message, 4096)
+		}
+	}
+	// The links start once every node exists; until then the first
+	// messages wait in the queues.
+	for i := range n {
+		node, err := vr.NewNode(i, n, kvSM{system.NewKV()}, vr.Options{}, memEnd{mn, i})
+		if err != nil {
+			return nil, err
+		}
+		mn.nodes[i] = node
+	}
+	for i := range n {
+		for j := range n {
+			if i != j {
+				mn.wg.Add(1)
+				go mn.run(i, j)
+			}
+		}
+	}
+	t := &target{
+		close: func() {
+			for _, nd := range mn.nodes {
+				nd.Kill()
+			}
+			close(mn.done)
+			mn.wg.Wait()
+		},
+		counters: func() system.Counters { return system.Counters{Messages: mn.msgs.Load()} },
+		newClient: func() (client, error) {
+			vc := vr.NewClient(n, memClient{mn.nodes})
+			return client{do: vc.InvokeContext, close: func() {}}, nil
+		},
+	}
+	return t, waitPrimary(func(i int) vr.State { return mn.nodes[i].State() }, n)
+}
+
+// kvHandler is the unreplicated server: it applies each request to one KV
+// under a lock and answers at once (vrnet.Handler).
+type kvHandler struct {
+	mu sync.Mutex
+	kv *system.KV
+}
+
+func (h *kvHandler) Request(ctx context.Context, args vr.RequestArgs) vr.RequestReply {
+	h.mu.Lock()
+	res := h.kv.Apply(args.Op)
+	h.mu.Unlock()
+	return vr.RequestReply{OK: true, Result: res}
+}
+
+func (h *kvHandler) State() vr.State { return vr.State{Status: vr.Normal, IsPrimary: true} }
+
+// groupHandler puts a system.Group behind vrnet's client protocol: the
+// front-end of the other libraries' TCP rows.
+type groupHandler struct{ g system.Group }
+
+func (h groupHandler) Request(ctx context.Context, args vr.RequestArgs) vr.RequestReply {
+	res, err := h.g.Submit(ctx, args.Op)
+	if err != nil {
+		return vr.RequestReply{} // no answer: the client retries
+	}
+	return vr.RequestReply{OK: true, Result: res}
+}
+
+func (h groupHandler) State() vr.State { return vr.State{Status: vr.Normal, IsPrimary: true} }
+
+// served puts h behind a vrnet.Server; clients are vr.Clients over vrnet,
+// exactly as vrlab's own clients.
+func served(h vrnet.Handler, counters func() system.Counters, stop func()) (*target, error) {
+	addrs, err := freeAddrs(1)
+	if err != nil {
+		return nil, err
+	}
+	s, err := vrnet.Serve(vrnet.Config{Peers: addrs, Logger: quiet}, h)
+	if err != nil {
+		return nil, err
+	}
+	return &target{
+		close:     func() { s.Close(); stop() },
+		counters:  counters,
+		newClient: func() (client, error) { return dialVR(addrs) },
+	}, nil
+}
+
+func unreplicatedTCP() (*target, error) {
+	return served(&kvHandler{kv: system.NewKV()}, func() system.Counters { return system.Counters{} }, func() {})
+}
+
+// groupTCP is a library's group behind the TCP front-end.
+func groupTCP(start func() (system.Group, error)) func() (*target, error) {
+	return func() (*target, error) {
+		g, err := start()
+		if err != nil {
+			return nil, err
+		}
+		t, err := served(groupHandler{g}, g.Counters, g.Close)
+		if err != nil {
+			g.Close()
+		}
+		return t, err
+	}
+}
+
+// groupMem is a library's group called in-process.
+func groupMem(start func() (system.Group, error)) func() (*target, error) {
+	return func() (*target, error) {
+		g, err := start()
+		if err != nil {
+			return nil, err
+		}
+		return &target{
+			close:     g.Close,
+			counters:  g.Counters,
+			newClient: func() (client, error) { return client{do: g.Submit, close: func() {}}, nil },
+		}, nil
+	}
+}
