@@ -15,10 +15,15 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"vrlab/bench/etcdraft"
+	"vrlab/bench/hashiraft"
+	"vrlab/bench/system"
 )
 
 // A system under test: how to start it.
@@ -32,6 +37,10 @@ type systemDef struct {
 var systems = []systemDef{
 	{"vrlab/tcp", "vrlab", "tcp", vrlabTCP},
 	{"vrlab/mem", "vrlab", "mem", vrlabMem},
+	{"hashicorp/tcp", "hashicorp", "tcp", groupTCP(func() (system.Group, error) { return hashiraft.New("tcp") })},
+	{"hashicorp/mem", "hashicorp", "mem", groupMem(func() (system.Group, error) { return hashiraft.New("inmem") })},
+	{"etcd/tcp", "etcd", "tcp", groupTCP(func() (system.Group, error) { return etcdraft.New("tcp") })},
+	{"etcd/mem", "etcd", "mem", groupMem(func() (system.Group, error) { return etcdraft.New("inmem") })},
 	{"unreplicated/tcp", "unreplicated", "tcp", unreplicatedTCP},
 }
 
@@ -43,10 +52,16 @@ func main() {
 		warm       = flag.Duration("warm", time.Second, "warm-up before a point is measured")
 		clientsArg = flag.String("clients", "1,16,64", "closed-loop client counts")
 		only       = flag.String("systems", "", "comma-separated systems to run (default all): "+names())
-		cpuprofile = flag.String("cpuprofile", "", "write a CPU profile of the measured windows to this file")
+		cpuprofile = flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
+		mutexprof  = flag.String("mutexprofile", "", "write a mutex contention profile of the run to this file")
+		blockprof  = flag.String("blockprofile", "", "write a blocking profile of the run to this file")
+		traceFile  = flag.String("trace", "", "write an execution trace of the run to this file")
+		memprof    = flag.String("memprofile", "", "write an allocation profile of the run to this file")
 		out        = flag.String("o", "", "also write the Markdown table to this file")
+		batch      = flag.Int("batch", 0, "vrlab's MaxBatchOps (1 = batching off; 0 = the default)")
 	)
 	flag.Parse()
+	vrOptions.MaxBatchOps = *batch
 	if *quick {
 		*reps, *dur, *warm = 1, 2*time.Second, 300*time.Millisecond
 	}
@@ -71,6 +86,28 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 
+	if *traceFile != "" {
+		f, err := os.Create(*traceFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		trace.Start(f)
+		defer trace.Stop()
+	}
+	if *memprof != "" {
+		runtime.MemProfileRate = 4096
+		defer writeProfile("allocs", *memprof)
+	}
+	if *mutexprof != "" {
+		runtime.SetMutexProfileFraction(10)
+		defer writeProfile("mutex", *mutexprof)
+	}
+	if *blockprof != "" {
+		runtime.SetBlockProfileRate(10000) // one sample per 10 µs blocked
+		defer writeProfile("block", *blockprof)
+	}
 	fmt.Printf("vrlab bench: %s, GOMAXPROCS=%d, %d × (%v warm-up + %v) per point, clients %v\n",
 		runtime.Version(), runtime.GOMAXPROCS(0), *reps, *warm, *dur, counts)
 	var rows []row
@@ -104,6 +141,17 @@ func main() {
 	}
 	if failed {
 		os.Exit(1)
+	}
+}
+
+func writeProfile(name, file string) {
+	f, err := os.Create(file)
+	if err == nil {
+		err = pprof.Lookup(name).WriteTo(f, 0)
+		f.Close()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
 	}
 }
 

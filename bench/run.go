@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
 	"slices"
 	"sync"
@@ -107,6 +108,12 @@ func measure(t *target, nclients int, warm, d time.Duration) (result, error) {
 	}
 	slices.Sort(lat)
 	n := float64(len(lat))
+	if os.Getenv("BENCH_HIST") != "" {
+		for _, q := range []float64{0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999} {
+			fmt.Fprintf(os.Stderr, "  p%g=%v", q*100, lat[int(q*n)])
+		}
+		fmt.Fprintln(os.Stderr)
+	}
 	return result{
 		ops:         len(lat),
 		elapsed:     elapsed,

@@ -18,6 +18,9 @@ import (
 // The systems of vrlab itself: VR over vrnet (TCP), VR over an in-memory
 // transport, and the unreplicated ceiling.
 
+// vrOptions are the options of every vrlab replica (-batch sets MaxBatchOps).
+var vrOptions vr.Options
+
 // kvSM adapts system.KV to vr.StateMachine.
 type kvSM struct{ *system.KV }
 
@@ -52,7 +55,7 @@ func vrlabTCP() (*target, error) {
 		}
 	}
 	for i := range addrs {
-		r, err := vrnet.StartReplica(vrnet.Config{ID: i, Peers: addrs, Logger: quiet}, kvSM{system.NewKV()}, vr.Options{})
+		r, err := vrnet.StartReplica(vrnet.Config{ID: i, Peers: addrs, Logger: quiet}, kvSM{system.NewKV()}, vrOptions)
 		if err != nil {
 			closeAll()
 			return nil, err
@@ -160,7 +163,7 @@ func vrlabMem() (*target, error) {
 	// The links start once every node exists; until then the first
 	// messages wait in the queues.
 	for i := range n {
-		node, err := vr.NewNode(i, n, kvSM{system.NewKV()}, vr.Options{}, memEnd{mn, i})
+		node, err := vr.NewNode(i, n, kvSM{system.NewKV()}, vrOptions, memEnd{mn, i})
 		if err != nil {
 			return nil, err
 		}

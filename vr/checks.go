@@ -63,6 +63,14 @@ func (r *Replica) assert(cond bool, format string, args ...any) {
 }
 
 func (r *Replica) checkInvariants() {
+	// The common case first, without building any message: assert's
+	// arguments would be allocated on every step.
+	if r.opNumber == r.logStart+len(r.log) && r.executed <= r.opNumber && r.executed <= r.commitNumber &&
+		r.logStart <= r.executed && r.lastNormalView <= r.view && (r.status != Normal || r.lastNormalView == r.view) &&
+		(r.status != Normal || !r.isPrimary() || r.prepared <= r.opNumber) &&
+		(r.checkpoint == nil || r.checkpoint.OpNumber == r.logStart) {
+		return
+	}
 	r.assert(r.opNumber == r.logStart+len(r.log), "op-number %d != log start %d + %d entries", r.opNumber, r.logStart, len(r.log))
 	r.assert(r.executed <= r.opNumber && r.executed <= r.commitNumber, "executed %d beyond op-number %d or commit-number %d", r.executed, r.opNumber, r.commitNumber)
 	r.assert(r.logStart <= r.executed, "log starts at %d after executed op %d", r.logStart, r.executed)

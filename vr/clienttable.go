@@ -94,3 +94,11 @@ func (t *clientTable) restore(recs []ClientRecord) {
 		t.executed[rec.ClientID] = rec
 	}
 }
+
+// pendingAppended records ops just appended to the log (extendLog): their
+// requests are pending, and later in the log than anything pending before.
+func (t *clientTable) pendingAppended(entries []Entry) {
+	for _, e := range entries {
+		t.pending[e.ClientID] = e.RequestNum
+	}
+}

@@ -22,10 +22,11 @@ func (r *Replica) extendLog(start int, entries []Entry, cp *Checkpoint) bool {
 		}
 	}
 	if end := start + len(entries); end > r.opNumber {
-		r.log = append(r.log, entries[r.opNumber-start:]...)
+		added := entries[r.opNumber-start:]
+		r.log = append(r.log, added...)
 		r.opNumber = end
+		r.clients.pendingAppended(added)
 	}
-	r.rebuildPending()
 	return true
 }
 
@@ -73,7 +74,9 @@ func (r *Replica) truncateLog(op int) {
 
 // entry returns the log entry of op-number op, which must be held.
 func (r *Replica) entry(op int) Entry {
-	r.assert(op > r.logStart && op <= r.opNumber, "op %d not in log (%d..%d]", op, r.logStart, r.opNumber)
+	if op <= r.logStart || op > r.opNumber { // (checked before assert: its arguments cost an allocation)
+		r.assert(false, "op %d not in log (%d..%d]", op, r.logStart, r.opNumber)
+	}
 	return r.log[op-r.logStart-1]
 }
 

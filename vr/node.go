@@ -1,7 +1,6 @@
 package vr
 
 import (
-	"context"
 	"log"
 	"math/rand/v2"
 	"sync"
@@ -10,22 +9,33 @@ import (
 	"vrlab/labrpc"
 )
 
-// Node runs a Replica in real time over a Transport: a ticker calls Tick,
-// delivered messages call Step, and what the Replica emits is handed to the
-// Transport, which never blocks, so a slow or dead peer never blocks the
-// protocol.
+// Node runs a Replica in real time over a Transport. One goroutine, the
+// loop, drives the Replica: it calls Tick every TickInterval and Step for
+// each message and request that arrives, and hands what the Replica emits
+// to the Transport, which never blocks, so a slow or dead peer never blocks
+// the protocol. Arrivals wait in the inbox; the loop steps everything
+// waiting before it sends, so under load one burst of requests becomes one
+// batch (batch.go) and a handful of sends, and no lock is fought over by
+// every request.
 type Node struct {
-	mu        sync.Mutex
+	mu        sync.Mutex // guards r: whoever steps it holds mu
 	r         *Replica
 	err       error // why the replica could not start, if it could not
 	me        int
 	transport Transport
 
-	waiters map[requestKey][]chan Message // client requests waiting for their REPLY
+	answers []Message // client replies of the last steps, answered after mu is released
+
+	inbox chan Message  // arrivals waiting for the Replica, in order
+	ready chan struct{} // (1 slot) wakes the loop: the inbox has something
+
+	wmu     sync.Mutex               // guards waiters and expiry; taken inside mu, never around it
+	waiters map[requestKey][]*waiter // client requests waiting for their REPLY (request.go)
+	expiry  []*waiter                // the same, oldest first: the loop ends their waits in time
 
 	dead chan struct{}
 	kill sync.Once
-	wg   sync.WaitGroup // the ticker
+	wg   sync.WaitGroup // the loop
 }
 
 // Transport carries replica messages to the other replicas. The Node calls
@@ -36,17 +46,16 @@ type Transport interface {
 	Send(to int, m Message)
 }
 
-type requestKey struct {
-	client int64
-	num    int
-}
-
 // TickInterval is the real time of one Replica tick under a Node.
 const TickInterval = 10 * time.Millisecond
 
-// requestWait bounds how long a REQUEST RPC waits for its reply before the
-// client tries again (possibly elsewhere).
-const requestWait = 400 * time.Millisecond
+// inboxSize bounds the arrivals waiting for the loop; beyond it, replica
+// messages are dropped (as a network would) and requests wait.
+const inboxSize = 4096
+
+// maxStepsPerFlush bounds how many arrivals the loop steps before it sends
+// what they produced, so a flood of arrivals cannot delay the sends for long.
+const maxStepsPerFlush = 512
 
 // maxInFlight bounds the unanswered labrpc messages to one peer; beyond it,
 // messages are dropped (the protocol resends what matters), so a partitioned
@@ -80,7 +89,9 @@ func NewNode(me, npeers int, sm StateMachine, opts Options, transport Transport)
 	n := &Node{
 		me:        me,
 		transport: transport,
-		waiters:   map[requestKey][]chan Message{},
+		inbox:     make(chan Message, inboxSize),
+		ready:     make(chan struct{}, 1),
+		waiters:   map[requestKey][]*waiter{},
 		dead:      make(chan struct{}),
 	}
 	if opts.Seed == 0 {
@@ -96,7 +107,7 @@ func NewNode(me, npeers int, sm StateMachine, opts Options, transport Transport)
 	n.flush()
 	n.mu.Unlock()
 	n.wg.Add(1)
-	go n.ticker()
+	go n.loop()
 	return n, nil
 }
 
@@ -133,7 +144,9 @@ func (n *Node) Services() []*labrpc.Service {
 	return []*labrpc.Service{labrpc.MakeService(&VR{node: n})}
 }
 
-func (n *Node) ticker() {
+// loop is the one goroutine that drives the Replica: ticks, and the
+// arrivals of the inbox, each burst stepped in one go and then flushed.
+func (n *Node) loop() {
 	defer n.wg.Done()
 	t := time.NewTicker(TickInterval)
 	defer t.Stop()
@@ -141,15 +154,18 @@ func (n *Node) ticker() {
 		select {
 		case <-n.dead:
 			return
-		case <-t.C:
+		case now := <-t.C:
+			n.expireWaits(now)
 			n.mu.Lock()
-			if n.killed() {
-				n.mu.Unlock()
-				return
+			if !n.killed() {
+				n.r.Tick()
+				n.flush()
 			}
-			n.r.Tick()
-			n.flush()
-			n.mu.Unlock()
+			n.unlock()
+		case <-n.ready:
+			n.mu.Lock()
+			n.stepInbox()
+			n.unlock()
 		}
 	}
 }
@@ -164,14 +180,23 @@ func (n *Node) flush() {
 	}
 	for _, m := range out {
 		if m.To == ToClient {
-			key := requestKey{m.ClientID, m.RequestNum}
-			for _, ch := range n.waiters[key] {
-				ch <- m // buffered; each waiter takes one message
-			}
-			delete(n.waiters, key)
+			n.answers = append(n.answers, m)
 			continue
 		}
 		n.transport.Send(m.To, m)
+	}
+}
+
+// unlock releases n.mu and then answers the clients whose replies the last
+// steps produced: their callbacks (a write to a client's connection, say)
+// run outside the lock, so the Replica goes on with the next arrivals on
+// the other core meanwhile.
+func (n *Node) unlock() {
+	answers := n.answers
+	n.answers = nil
+	n.mu.Unlock()
+	for _, m := range answers {
+		n.answer(m)
 	}
 }
 
@@ -208,18 +233,14 @@ func (t *labrpcTransport) Send(to int, m Message) {
 	}()
 }
 
-// step gives one message to the Replica.
+// step gives one message to the Replica. n.mu is held.
 func (n *Node) step(m Message) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
 	if n.killed() {
 		return
 	}
 	if err := n.r.Step(m); err != nil {
 		log.Printf("vr: node %d rejected a message: %v", n.me, err)
-		return
 	}
-	n.flush()
 }
 
 // VR is the labrpc service of a Node: "VR.Deliver" carries replica-to-replica
@@ -238,83 +259,71 @@ func (s *VR) Deliver(args *Message, reply *DeliverReply) {
 
 // Deliver hands a message from another replica to the Replica. The Replica
 // validates it: a message no correct replica sends is logged and ignored.
+// Deliver does not wait for the Replica: when the inbox is full the message
+// is dropped, as a congested network would.
 func (n *Node) Deliver(m Message) {
 	if n.killed() || n.r == nil {
 		return
 	}
-	n.step(m)
+	n.arrive(m, nil)
 }
 
-// RequestArgs is a client's REQUEST.
-type RequestArgs struct {
-	ClientID   int64
-	RequestNum int
-	Op         []byte
-}
-
-// RequestReply answers a REQUEST: the result, or a hint where the primary is.
-type RequestReply struct {
-	OK         bool   // Result is the op's result
-	Result     []byte //
-	NotPrimary bool   // this replica is not the primary of View
-	View       int    // the replica's view
-	Primary    int    // with NotPrimary: the primary of View, where to try next
-}
-
-// Request submits a client's request and waits, for a bounded time, for its
-// reply.
-func (s *VR) Request(args *RequestArgs, reply *RequestReply) {
-	*reply = s.node.Request(context.Background(), *args)
-}
-
-// Request submits a client's request and waits for its reply, at most
-// requestWait or until ctx ends. A zero RequestReply (neither OK nor
-// NotPrimary) means no answer in time: the client tries again.
-func (n *Node) Request(ctx context.Context, args RequestArgs) RequestReply {
-	var reply RequestReply
-	if n.killed() || n.r == nil || args.RequestNum < 1 {
-		return reply
-	}
-	key := requestKey{args.ClientID, args.RequestNum}
-	ch := make(chan Message, 1)
-	n.mu.Lock()
-	n.waiters[key] = append(n.waiters[key], ch)
-	n.mu.Unlock()
-	n.step(Message{Type: MsgRequest, ClientID: args.ClientID, RequestNum: args.RequestNum, Op: args.Op})
-
-	timer := time.NewTimer(requestWait)
-	defer timer.Stop()
-	select {
-	case m := <-ch:
-		reply.View = m.View
-		reply.OK = m.Type == MsgReply
-		reply.NotPrimary = m.Type == MsgNotPrimary
-		reply.Primary = m.Primary
-		reply.Result = m.Result
-	case <-timer.C:
-		n.dropWaiter(key, ch)
-	case <-ctx.Done():
-		n.dropWaiter(key, ch)
-	case <-n.dead:
-		n.dropWaiter(key, ch)
-	}
-	return reply
-}
-
-func (n *Node) dropWaiter(key requestKey, ch chan Message) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	ws := n.waiters[key]
-	for i, w := range ws {
-		if w == ch {
-			ws = append(ws[:i], ws[i+1:]...)
-			break
+// arrive puts m in the inbox and, if the Replica is free, steps the inbox
+// at once in this goroutine; otherwise whoever holds the Replica, or the
+// loop, steps it next. Arrivals are stepped in inbox order. done, if not
+// nil, ends the wait for room in a full inbox; with done nil a full inbox
+// drops m. It reports whether m was taken.
+func (n *Node) arrive(m Message, done <-chan struct{}) bool {
+	if done == nil {
+		select {
+		case n.inbox <- m:
+		default:
+			debugf("node", "R%d drops %v: inbox full", n.me, m)
+			return false
+		}
+	} else {
+		select {
+		case n.inbox <- m:
+		case <-done:
+			return false
 		}
 	}
-	if len(ws) == 0 {
-		delete(n.waiters, key)
-	} else {
-		n.waiters[key] = ws
+	if n.mu.TryLock() {
+		n.stepInbox()
+		n.unlock()
+		return true
+	}
+	// Whoever holds mu may have finished its stepInbox before m arrived:
+	// the loop makes sure m does not wait for the next arrival.
+	n.wake()
+	return true
+}
+
+// stepInbox steps what waits in the inbox (a bounded number) and sends
+// what all the steps produced. n.mu is held.
+func (n *Node) stepInbox() {
+steps:
+	for i := 0; i < maxStepsPerFlush; i++ {
+		select {
+		case m := <-n.inbox:
+			n.step(m)
+		default:
+			break steps
+		}
+	}
+	if !n.killed() {
+		n.flush()
+	}
+	if len(n.inbox) > 0 { // the bound stopped us: the loop goes on
+		n.wake()
+	}
+}
+
+// wake makes the loop step the inbox soon.
+func (n *Node) wake() {
+	select {
+	case n.ready <- struct{}{}:
+	default:
 	}
 }
 

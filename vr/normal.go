@@ -101,12 +101,13 @@ func (r *Replica) advanceCommit() {
 	if r.quorum > 1 {
 		// acks holds, per backup, how far its log goes; the (quorum-1)-th
 		// largest is the highest op held by f backups.
-		acks := make([]int, 0, len(r.config)-1)
+		acks := r.scratch[:0]
 		for _, p := range r.config {
 			if p != r.id {
 				acks = append(acks, min(r.acked[p], r.opNumber))
 			}
 		}
+		r.scratch = acks
 		k = kthLargest(acks, r.quorum-1)
 		if mutation(mutCommitFewAcks) { // §9.1: the primary stands in for one backup
 			k = kthLargest(append(acks, r.opNumber), r.quorum-1)
@@ -120,9 +121,9 @@ func (r *Replica) advanceCommit() {
 	//lab:end
 }
 
-// kthLargest returns the k-th largest value of xs (k ≥ 1), without sorting xs.
+// kthLargest returns the k-th largest value of xs (k ≥ 1). It reorders xs.
 func kthLargest(xs []int, k int) int {
-	s := append([]int(nil), xs...)
+	s := xs
 	for i := 0; i < k; i++ { // k is at most f: a partial selection sort is plenty
 		for j := i + 1; j < len(s); j++ {
 			if s[j] > s[i] {

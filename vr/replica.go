@@ -40,7 +40,8 @@ type Replica struct {
 	failedViewChanges int // view changes in a row abandoned on timeout
 
 	// Primary: the highest op each replica acknowledged in this view.
-	acked []int
+	acked   []int
+	scratch []int // advanceCommit's, reused
 	// Primary (batch.go): the highest op sent in a PREPARE in this view,
 	// and the bytes of the ops after it, held back while others are in flight.
 	prepared  int

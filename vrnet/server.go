@@ -27,6 +27,13 @@ type Handler interface {
 	State() vr.State
 }
 
+// Submitter is a Handler that takes a request and calls done with its reply
+// later, so that no goroutine need wait for it (vr.Node is one). done must
+// not block; the server's does not.
+type Submitter interface {
+	Submit(args vr.RequestArgs, done func(vr.RequestReply))
+}
+
 // Server serves vrnet's client protocol in front of a Handler, without
 // replication: clients reach it with NewClient and vr.NewClient exactly as
 // they reach a one-replica group.
@@ -217,19 +224,9 @@ func (l *listener) serveClient(c net.Conn, br *bufio.Reader, h Handler) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
-	var wmu sync.Mutex
-	var werr error
-	write := func(frame []byte) {
-		wmu.Lock()
-		defer wmu.Unlock()
-		if werr != nil {
-			return
-		}
-		c.SetWriteDeadline(time.Now().Add(l.cfg.WriteTimeout))
-		if _, werr = c.Write(frame); werr != nil {
-			c.Close() // the reader sees it and returns
-		}
-	}
+	w := newConnWriter(c, l.cfg.WriteTimeout)
+	write := w.write
+	sub, canSubmit := h.(Submitter)
 	sem := make(chan struct{}, maxConnRequests)
 	for {
 		c.SetReadDeadline(time.Now().Add(idleTimeout))
@@ -244,6 +241,15 @@ func (l *listener) serveClient(c net.Conn, br *bufio.Reader, h Handler) error {
 				return err
 			}
 			sem <- struct{}{}
+			if canSubmit {
+				// No goroutine waits for the op: the reply is written by
+				// whoever commits it.
+				sub.Submit(args, func(reply vr.RequestReply) {
+					write(appendFrame(nil, kindReply, func(b []byte) []byte { return appendReply(b, call, &reply) }))
+					<-sem
+				})
+				continue
+			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()

@@ -1,0 +1,437 @@
+// Package etcdraft runs the benchmark workload on go.etcd.io/raft/v3: a
+// 3-replica group in one process, driven the canonical way (a classic
+// synchronous Ready loop per replica over raft.MemoryStorage), connected by
+// either an in-process loopback transport or a minimal TCP transport over
+// 127.0.0.1. It is a system.Group, so the benchmark can compare it with the
+// other replication libraries on the same workload.
+package etcdraft
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+
+	"vrlab/bench/system"
+)
+
+const (
+	replicas = 3
+
+	// tickInterval with electionTick 10 and heartbeatTick 1 gives a 10ms
+	// heartbeat and a 100ms election timeout. etcd's defaults are a 100ms
+	// heartbeat and a 1s election timeout (the same tick counts at a 100ms
+	// tick); the 10ms tick only makes the first election ten times faster.
+	tickInterval  = 10 * time.Millisecond
+	electionTick  = 10
+	heartbeatTick = 1
+
+	// maxSizePerMsg is etcd server's 1 MiB.
+	maxSizePerMsg = 1 << 20
+	// maxInflightMsgs is raft's README/raftexample value (etcd server itself
+	// uses 4096/8 = 512).
+	maxInflightMsgs = 256
+	// maxUncommittedEntriesSize is what etcd server sets (1 GiB).
+	maxUncommittedEntriesSize = 1 << 30
+
+	// snapshotEvery and snapshotCatchUp keep MemoryStorage bounded in long
+	// runs, like raftexample's snapshotCount / snapshotCatchUpEntriesN: every
+	// snapshotEvery applied entries, snapshot the KV and drop the log up to
+	// snapshotCatchUp entries before the applied index, so a slightly
+	// lagging follower can still catch up from the log.
+	snapshotEvery   = 10000
+	snapshotCatchUp = 5000
+
+	// idSize is the request id prefixed to every proposal so the proposing
+	// replica can hand the apply result back to the waiting Submit.
+	idSize = 8
+
+	// leaderTimeout bounds New's wait for the first election.
+	leaderTimeout = 10 * time.Second
+)
+
+// ErrClosed is returned by Submit once Close has been called.
+var ErrClosed = errors.New("etcdraft: group closed")
+
+// group is a system.Group of three etcd raft replicas.
+type group struct {
+	reps []*replica // reps[i] has raft ID i+1
+	tr   transport
+
+	leader atomic.Int32 // index in reps of the last known leader
+	nextID atomic.Uint64
+
+	messages  atomic.Int64
+	wireBytes atomic.Int64
+
+	snapEvery, catchUp uint64 // compaction thresholds, see snapshotEvery
+
+	ctx    context.Context // canceled by Close; bounds transport Steps
+	cancel context.CancelFunc
+	stop   chan struct{} // closed by Close; stops the Ready loops
+	loops  sync.WaitGroup
+	closed sync.Once
+}
+
+// replica is one raft node with its storage, state machine and the
+// Submits waiting for their proposals to apply.
+type replica struct {
+	g       *group
+	id      uint64
+	node    raft.Node
+	storage *raft.MemoryStorage
+	kv      *system.KV
+
+	// leading is set from Ready.SoftState, so Submit finds the leader
+	// without a round trip through node.Status().
+	leading atomic.Bool
+
+	mu      sync.Mutex
+	waiters map[uint64]chan []byte
+
+	// Owned by the Ready loop.
+	confState     *raftpb.ConfState
+	appliedIndex  uint64
+	snapshotIndex uint64
+}
+
+// transport carries messages between replicas.
+type transport interface {
+	// send is called from from's Ready loop, after the Ready's entries and
+	// HardState are in storage. It must not block.
+	send(from *replica, msgs []*raftpb.Message)
+	// close releases the transport; the group's ctx is already canceled and
+	// every node stopped. It waits for the transport's goroutines.
+	close()
+}
+
+// New starts a 3-replica go.etcd.io/raft/v3 group in this process, waits
+// for a leader, and returns it. transport is "inmem" (in-process loopback)
+// or "tcp" (one TCP connection per ordered pair over 127.0.0.1).
+func New(transport string) (system.Group, error) {
+	g, err := newGroup(transport, snapshotEvery, snapshotCatchUp)
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// newGroup is New with the compaction thresholds as parameters, so tests
+// can exercise snapshots without submitting tens of thousands of commands.
+func newGroup(transport string, snapEvery, catchUp uint64) (*group, error) {
+	g := &group{stop: make(chan struct{}), snapEvery: snapEvery, catchUp: catchUp}
+	g.ctx, g.cancel = context.WithCancel(context.Background())
+
+	peers := make([]raft.Peer, replicas)
+	for i := range peers {
+		peers[i] = raft.Peer{ID: uint64(i + 1)}
+	}
+	for i := range replicas {
+		g.reps = append(g.reps, &replica{
+			g:       g,
+			id:      uint64(i + 1),
+			storage: raft.NewMemoryStorage(),
+			kv:      system.NewKV(),
+			waiters: map[uint64]chan []byte{},
+		})
+	}
+
+	switch transport {
+	case "inmem":
+		g.tr = newInmem(g)
+	case "tcp":
+		tr, err := newTCP(g)
+		if err != nil {
+			g.cancel()
+			return nil, err
+		}
+		g.tr = tr
+	default:
+		g.cancel()
+		return nil, fmt.Errorf("etcdraft: unknown transport %q (want inmem or tcp)", transport)
+	}
+
+	logger := quietLogger{&raft.DefaultLogger{Logger: log.New(os.Stderr, "etcdraft: ", log.LstdFlags)}}
+	for _, r := range g.reps {
+		r.node = raft.StartNode(&raft.Config{
+			ID:                        r.id,
+			ElectionTick:              electionTick,
+			HeartbeatTick:             heartbeatTick,
+			Storage:                   r.storage,
+			MaxSizePerMsg:             maxSizePerMsg,
+			MaxInflightMsgs:           maxInflightMsgs,
+			MaxUncommittedEntriesSize: maxUncommittedEntriesSize,
+			CheckQuorum:               true,
+			PreVote:                   true,
+			Logger:                    logger,
+		}, peers)
+	}
+	for _, r := range g.reps {
+		g.loops.Add(1)
+		go r.run()
+	}
+
+	deadline := time.Now().Add(leaderTimeout)
+	for g.findLeader() == nil {
+		if time.Now().After(deadline) {
+			g.Close()
+			return nil, fmt.Errorf("etcdraft: no leader elected within %v", leaderTimeout)
+		}
+		time.Sleep(tickInterval)
+	}
+	return g, nil
+}
+
+// run is the replica's Ready loop, in the order raft's README prescribes:
+// persist (to MemoryStorage), send, apply, Advance.
+func (r *replica) run() {
+	defer r.g.loops.Done()
+	ticker := time.NewTicker(tickInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ticker.C:
+			r.node.Tick()
+		case rd := <-r.node.Ready():
+			if rd.SoftState != nil {
+				r.leading.Store(rd.SoftState.RaftState == raft.StateLeader)
+			}
+			if !raft.IsEmptySnap(rd.Snapshot) {
+				if err := r.storage.ApplySnapshot(rd.Snapshot); err != nil {
+					panic(fmt.Sprintf("etcdraft: replica %d: apply snapshot: %v", r.id, err))
+				}
+			}
+			if !raft.IsEmptyHardState(rd.HardState) {
+				if err := r.storage.SetHardState(rd.HardState); err != nil {
+					panic(fmt.Sprintf("etcdraft: replica %d: set hard state: %v", r.id, err))
+				}
+			}
+			if err := r.storage.Append(rd.Entries); err != nil {
+				panic(fmt.Sprintf("etcdraft: replica %d: append: %v", r.id, err))
+			}
+			if n := r.peerMessages(rd.Messages); n > 0 {
+				r.g.messages.Add(int64(n))
+				r.g.tr.send(r, rd.Messages)
+			}
+			if !raft.IsEmptySnap(rd.Snapshot) {
+				r.restore(rd.Snapshot)
+			}
+			r.apply(rd.CommittedEntries)
+			r.maybeSnapshot()
+			r.node.Advance()
+		case <-r.g.stop:
+			return
+		}
+	}
+}
+
+// peerMessages counts the messages addressed to other replicas. In the
+// synchronous Ready mode that is all of them, but check rather than assume.
+func (r *replica) peerMessages(msgs []*raftpb.Message) int {
+	n := 0
+	for _, m := range msgs {
+		if to := m.GetTo(); to != r.id && to >= 1 && to <= replicas {
+			n++
+		}
+	}
+	return n
+}
+
+// restore replaces the state machine with a snapshot received from the
+// leader. Waiters for entries it covers never fire; their ctx bounds them.
+func (r *replica) restore(snap *raftpb.Snapshot) {
+	md := snap.GetMetadata()
+	if md.GetIndex() <= r.appliedIndex {
+		return
+	}
+	r.kv.Restore(snap.GetData())
+	r.confState = md.GetConfState()
+	r.appliedIndex = md.GetIndex()
+	r.snapshotIndex = md.GetIndex()
+}
+
+// apply runs committed entries through the KV and hands each result to the
+// Submit waiting on this replica, if any.
+func (r *replica) apply(ents []*raftpb.Entry) {
+	for _, e := range ents {
+		if e.GetIndex() <= r.appliedIndex {
+			continue // already covered by a snapshot
+		}
+		switch e.GetType() {
+		case raftpb.EntryNormal:
+			data := e.GetData()
+			if len(data) < idSize {
+				break // the empty entry a new leader appends
+			}
+			res := r.kv.Apply(data[idSize:])
+			id := binary.LittleEndian.Uint64(data)
+			r.mu.Lock()
+			ch, ok := r.waiters[id]
+			delete(r.waiters, id)
+			r.mu.Unlock()
+			if ok {
+				ch <- res // buffered: never blocks
+			}
+		case raftpb.EntryConfChange:
+			var cc raftpb.ConfChange
+			if err := proto.Unmarshal(e.GetData(), &cc); err != nil {
+				panic(fmt.Sprintf("etcdraft: replica %d: conf change: %v", r.id, err))
+			}
+			r.confState = r.node.ApplyConfChange(&cc)
+		case raftpb.EntryConfChangeV2:
+			var cc raftpb.ConfChangeV2
+			if err := proto.Unmarshal(e.GetData(), &cc); err != nil {
+				panic(fmt.Sprintf("etcdraft: replica %d: conf change: %v", r.id, err))
+			}
+			r.confState = r.node.ApplyConfChange(&cc)
+		}
+		r.appliedIndex = e.GetIndex()
+	}
+}
+
+// maybeSnapshot compacts the log every snapshotEvery applied entries.
+func (r *replica) maybeSnapshot() {
+	if r.appliedIndex-r.snapshotIndex < r.g.snapEvery {
+		return
+	}
+	if _, err := r.storage.CreateSnapshot(r.appliedIndex, r.confState, r.kv.Snapshot()); err != nil {
+		panic(fmt.Sprintf("etcdraft: replica %d: create snapshot: %v", r.id, err))
+	}
+	if r.appliedIndex > r.g.catchUp {
+		err := r.storage.Compact(r.appliedIndex - r.g.catchUp)
+		if err != nil && !errors.Is(err, raft.ErrCompacted) {
+			panic(fmt.Sprintf("etcdraft: replica %d: compact: %v", r.id, err))
+		}
+	}
+	r.snapshotIndex = r.appliedIndex
+}
+
+// findLeader returns a replica that believes it leads, caching it, or nil.
+func (g *group) findLeader() *replica {
+	if r := g.reps[g.leader.Load()]; r.leading.Load() {
+		return r
+	}
+	for i, r := range g.reps {
+		if r.leading.Load() {
+			g.leader.Store(int32(i))
+			return r
+		}
+	}
+	return nil
+}
+
+// Submit proposes cmd at the leader and waits for the leader to apply it.
+func (g *group) Submit(ctx context.Context, cmd []byte) ([]byte, error) {
+	id := g.nextID.Add(1)
+	data := make([]byte, idSize+len(cmd))
+	binary.LittleEndian.PutUint64(data, id)
+	copy(data[idSize:], cmd)
+	ch := make(chan []byte, 1)
+
+	for {
+		r := g.findLeader()
+		if r == nil {
+			if err := g.pause(ctx); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		// Register before proposing: the entry may apply before Propose
+		// returns.
+		r.mu.Lock()
+		r.waiters[id] = ch
+		r.mu.Unlock()
+		err := r.node.Propose(ctx, data)
+		if err == nil {
+			return r.wait(ctx, id, ch)
+		}
+		r.forget(id)
+		if errors.Is(err, raft.ErrStopped) {
+			return nil, ErrClosed
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		// Dropped (leader stepping down or transferring): nothing was
+		// appended, so trying again cannot apply cmd twice.
+		if err := g.pause(ctx); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// wait waits for the proposal id to apply on r. If it is lost (leader
+// change), only ctx or Close ends the wait.
+func (r *replica) wait(ctx context.Context, id uint64, ch chan []byte) ([]byte, error) {
+	select {
+	case res := <-ch:
+		return res, nil
+	case <-ctx.Done():
+		r.forget(id)
+		return nil, ctx.Err()
+	case <-r.g.stop:
+		r.forget(id)
+		return nil, ErrClosed
+	}
+}
+
+func (r *replica) forget(id uint64) {
+	r.mu.Lock()
+	delete(r.waiters, id)
+	r.mu.Unlock()
+}
+
+// pause waits a little before looking for a leader again.
+func (g *group) pause(ctx context.Context) error {
+	t := time.NewTimer(time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-g.stop:
+		return ErrClosed
+	}
+}
+
+// Counters reports the messages sent between replicas and, for tcp, the
+// bytes written on their connections.
+func (g *group) Counters() system.Counters {
+	return system.Counters{Messages: g.messages.Load(), WireBytes: g.wireBytes.Load()}
+}
+
+// Close stops the Ready loops, the nodes and the transport, and waits for
+// all their goroutines.
+func (g *group) Close() {
+	g.closed.Do(func() {
+		close(g.stop)
+		g.loops.Wait()
+		for _, r := range g.reps {
+			if r.node != nil {
+				r.node.Stop()
+			}
+		}
+		g.cancel()
+		g.tr.close()
+	})
+}
+
+// quietLogger drops raft's info and debug lines (elections, truncations)
+// so they do not interleave with benchmark output; warnings and errors
+// still go to stderr.
+type quietLogger struct{ *raft.DefaultLogger }
+
+func (quietLogger) Info(...any)           {}
+func (quietLogger) Infof(string, ...any)  {}
+func (quietLogger) Debug(...any)          {}
+func (quietLogger) Debugf(string, ...any) {}

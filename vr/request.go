@@ -1,0 +1,176 @@
+package vr
+
+import (
+	"context"
+	"time"
+)
+
+// Client requests at a Node: Request waits for the reply; Submit hands it
+// to a callback, so a server need not park a goroutine per request (vrnet
+// writes the reply from the callback).
+
+// RequestArgs is a client's REQUEST.
+type RequestArgs struct {
+	ClientID   int64
+	RequestNum int
+	Op         []byte
+}
+
+// RequestReply answers a REQUEST: the result, or a hint where the primary is.
+type RequestReply struct {
+	OK         bool   // Result is the op's result
+	Result     []byte //
+	NotPrimary bool   // this replica is not the primary of View
+	View       int    // the replica's view
+	Primary    int    // with NotPrimary: the primary of View, where to try next
+}
+
+// requestWait bounds how long a request waits for its reply before the
+// client is told nothing (and tries again, possibly elsewhere).
+const requestWait = 400 * time.Millisecond
+
+type requestKey struct {
+	client int64
+	num    int
+}
+
+// waiter is a request waiting for its REPLY or NOTPRIMARY: done is called
+// once, with the answer, or with a zero RequestReply when the wait ends
+// without one. The loop ends the waits that pass their deadline (a tick
+// late at most): every wait is equally long, so the waiters expire in the
+// order they came, and a queue (Node.expiry) is all it takes, without a
+// timer per request.
+type waiter struct {
+	done     func(RequestReply)
+	key      requestKey
+	deadline time.Time
+	finished bool // done was called or is being called; guarded by Node.wmu
+}
+
+// Request submits a client's request and waits for its reply, at most
+// requestWait or until ctx ends. A zero RequestReply (neither OK nor
+// NotPrimary) means no answer in time: the client tries again.
+func (n *Node) Request(ctx context.Context, args RequestArgs) RequestReply {
+	ch := make(chan RequestReply, 1)
+	w := n.submit(args, func(r RequestReply) { ch <- r }, ctx.Done())
+	select {
+	case r := <-ch:
+		return r
+	case <-ctx.Done():
+	case <-n.dead:
+	}
+	if w != nil {
+		n.endWait(w)
+	}
+	return <-ch
+}
+
+// Submit submits a client's request and returns at once; done is called
+// exactly once, with the reply, or with a zero RequestReply if there is
+// none within requestWait. done runs on a goroutine of the Node's (or of
+// whoever delivered the message that committed the op), so it must be
+// quick and must not block.
+func (n *Node) Submit(args RequestArgs, done func(RequestReply)) {
+	n.submit(args, done, n.dead)
+}
+
+// submit registers a waiter and puts the request in the inbox. It returns
+// the waiter, or nil when the request was answered (with nothing) at once.
+func (n *Node) submit(args RequestArgs, done func(RequestReply), cancel <-chan struct{}) *waiter {
+	if n.killed() || n.r == nil || args.RequestNum < 1 {
+		done(RequestReply{})
+		return nil
+	}
+	key := requestKey{args.ClientID, args.RequestNum}
+	w := &waiter{done: done, key: key, deadline: time.Now().Add(requestWait)}
+	n.wmu.Lock()
+	n.waiters[key] = append(n.waiters[key], w)
+	n.expiry = append(n.expiry, w)
+	n.wmu.Unlock()
+	if !n.arrive(Message{Type: MsgRequest, ClientID: args.ClientID, RequestNum: args.RequestNum, Op: args.Op}, cancel) {
+		n.endWait(w)
+	}
+	return w
+}
+
+// expireWaits ends the waits whose deadline is past (the loop calls it
+// every tick).
+func (n *Node) expireWaits(now time.Time) {
+	var expired []*waiter
+	n.wmu.Lock()
+	i := 0
+	for ; i < len(n.expiry); i++ {
+		w := n.expiry[i]
+		if w.finished {
+			continue
+		}
+		if w.deadline.After(now) {
+			break
+		}
+		n.removeWaiter(w)
+		expired = append(expired, w)
+	}
+	n.expiry = n.expiry[i:]
+	n.wmu.Unlock()
+	for _, w := range expired {
+		w.done(RequestReply{})
+	}
+}
+
+// removeWaiter takes w out of the waiters and marks it finished. n.wmu is
+// held.
+func (n *Node) removeWaiter(w *waiter) {
+	w.finished = true
+	ws := n.waiters[w.key]
+	for j, x := range ws {
+		if x == w {
+			ws = append(ws[:j], ws[j+1:]...)
+			break
+		}
+	}
+	if len(ws) == 0 {
+		delete(n.waiters, w.key)
+	} else {
+		n.waiters[w.key] = ws
+	}
+}
+
+// endWait answers w with nothing, unless it was answered already.
+func (n *Node) endWait(w *waiter) {
+	n.wmu.Lock()
+	finished := w.finished
+	if !finished {
+		n.removeWaiter(w)
+	}
+	n.wmu.Unlock()
+	if !finished {
+		w.done(RequestReply{})
+	}
+}
+
+// answer hands a REPLY or NOTPRIMARY to the requests waiting for it.
+func (n *Node) answer(m Message) {
+	key := requestKey{m.ClientID, m.RequestNum}
+	n.wmu.Lock()
+	ws := n.waiters[key]
+	delete(n.waiters, key)
+	for _, w := range ws {
+		w.finished = true
+	}
+	n.wmu.Unlock()
+	r := RequestReply{
+		View:       m.View,
+		OK:         m.Type == MsgReply,
+		NotPrimary: m.Type == MsgNotPrimary,
+		Primary:    m.Primary,
+		Result:     m.Result,
+	}
+	for _, w := range ws {
+		w.done(r)
+	}
+}
+
+// Request is the labrpc form of Node.Request.
+func (s *VR) Request(args *RequestArgs, reply *RequestReply) {
+	*reply = s.node.Request(context.Background(), *args)
+}
