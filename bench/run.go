@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"runtime"
@@ -13,6 +14,8 @@ import (
 
 	"vrlab/bench/system"
 )
+
+var showHist = flag.Bool("hist", false, "print each point's latency percentiles to stderr")
 
 // A target is one system, started, as the benchmark drives it.
 type target struct {
@@ -108,9 +111,9 @@ func measure(t *target, nclients int, warm, d time.Duration) (result, error) {
 	}
 	slices.Sort(lat)
 	n := float64(len(lat))
-	if os.Getenv("BENCH_HIST") != "" {
+	if *showHist {
 		for _, q := range []float64{0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999} {
-			fmt.Fprintf(os.Stderr, "  p%g=%v", q*100, lat[int(q*n)])
+			fmt.Fprintf(os.Stderr, "  p%g=%v", q*100, lat[int(q*n)].Round(time.Microsecond))
 		}
 		fmt.Fprintln(os.Stderr)
 	}
