@@ -210,6 +210,12 @@ func (h *kvHandler) Request(ctx context.Context, args vr.RequestArgs) vr.Request
 
 func (h *kvHandler) State() vr.State { return vr.State{Status: vr.Normal, IsPrimary: true} }
 
+// Submit answers at once, on the connection's reader (vrnet.Submitter), as
+// vrlab's primary does when it can: the ceiling gets the same server path.
+func (h *kvHandler) Submit(args vr.RequestArgs, done func(vr.RequestReply)) {
+	done(h.Request(context.Background(), args))
+}
+
 // groupHandler puts a system.Group behind vrnet's client protocol: the
 // front-end of the other libraries' TCP rows.
 type groupHandler struct{ g system.Group }

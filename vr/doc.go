@@ -17,6 +17,7 @@
 //	checks.go         validation of incoming messages, invariants of the state
 //	log.go            the log: append, extend, replace, truncate
 //	normal.go         REQUEST, PREPARE, PREPAREOK, COMMIT, REPLY (part B)
+//	batch.go          batching: requests gather behind the PREPARE in flight (beyond the labs)
 //	clienttable.go    at-most-once semantics (part B)
 //	viewchange.go     STARTVIEWCHANGE, DOVIEWCHANGE, STARTVIEW (part A, logs in B)
 //	statetransfer.go  GETSTATE, NEWSTATE (part B)
@@ -24,6 +25,9 @@
 //	checkpoint.go     checkpoints and log compaction (part D)
 //
 // Around the core, Node runs a Replica in real time over a Transport (node.go;
-// labrpc's is built in, package vrnet has TCP), and Client submits
-// operations and finds the primary over a ClientTransport (client.go).
+// labrpc's is built in, package vrnet has TCP): one loop goroutine ticks it,
+// and arrivals are stepped in bursts in the order they came. Clients' requests
+// enter a Node through Request (wait for the reply) or Submit (a callback;
+// request.go), and Client submits operations and finds the primary over a
+// ClientTransport (client.go).
 package vr

@@ -8,7 +8,11 @@
 // it, so vr.Node's Send never blocks: when the queue is full, or the peer is
 // unreachable, messages are dropped, as a network would, and the protocol
 // resends what matters. A client dials each replica once and multiplexes its
-// calls on that connection.
+// calls on that connection. A replica answers a request from the goroutine
+// that commits it (vr.Node.Submit): the reply goes through a writer that
+// tries the socket without waiting and leaves the rest to a goroutine, so a
+// slow client never stalls the replica. Server puts the same client protocol
+// in front of any Handler (the benchmark's unreplicated server uses it).
 //
 // Frames. Everything on a connection is a frame:
 //
