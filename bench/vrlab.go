@@ -19,7 +19,7 @@ import (
 // transport, and the unreplicated ceiling.
 
 // vrOptions are the options of every vrlab replica (-batch sets MaxBatchOps).
-var vrOptions vr.Options
+var vrOptions = vr.Options{CheckpointEvery: system.SnapshotEvery}
 
 // kvSM adapts system.KV to vr.StateMachine.
 type kvSM struct{ *system.KV }
@@ -217,7 +217,9 @@ func (h *kvHandler) Submit(args vr.RequestArgs, done func(vr.RequestReply)) {
 }
 
 // groupHandler puts a system.Group behind vrnet's client protocol: the
-// front-end of the other libraries' TCP rows.
+// front-end of the other libraries' TCP rows. Their Submit blocks until the
+// command is applied, so the server runs each request on a goroutine of its
+// own (vrlab's Node takes a callback instead: vrnet.Submitter).
 type groupHandler struct{ g system.Group }
 
 func (h groupHandler) Request(ctx context.Context, args vr.RequestArgs) vr.RequestReply {

@@ -15,8 +15,9 @@ package vr
 // reference solution calls prepareBatch instead.
 
 // batchWaitTicks bounds the wait of held ops when the PREPARE in flight gets
-// no quorum of answers (lost, or a backup is slow): after this many ticks
-// without sending to the backups, the primary sends the held ops anyway.
+// no quorum of answers (lost, or a backup is slow): once the primary has not
+// sent to the backups for this many ticks (a COMMIT counts), it sends the
+// held ops anyway.
 // Two ticks (20–30 ms under a Node) is far beyond a LAN round trip, so it
 // only matters when something was lost.
 const batchWaitTicks = 2

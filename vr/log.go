@@ -20,6 +20,7 @@ func (r *Replica) extendLog(start int, entries []Entry, cp *Checkpoint) bool {
 		if cp == nil || !r.installCheckpoint(cp) {
 			return false
 		}
+		r.rebuildPending() // the log before the checkpoint is gone
 	}
 	if end := start + len(entries); end > r.opNumber {
 		added := entries[r.opNumber-start:]

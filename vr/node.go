@@ -29,9 +29,10 @@ type Node struct {
 	inbox chan Message  // arrivals waiting for the Replica, in order
 	ready chan struct{} // (1 slot) wakes the loop: the inbox has something
 
-	wmu     sync.Mutex               // guards waiters and expiry; taken inside mu, never around it
-	waiters map[requestKey][]*waiter // client requests waiting for their REPLY (request.go)
-	expiry  []*waiter                // the same, oldest first: the loop ends their waits in time
+	wmu        sync.Mutex               // guards waiters and expiry; taken inside mu, never around it
+	waiters    map[requestKey][]*waiter // client requests waiting for their REPLY (request.go)
+	expiry     []*waiter                // the same, oldest first: the loop ends their waits in time
+	waitsEnded bool                     // Kill answered every wait: new ones are answered at once
 
 	dead chan struct{}
 	kill sync.Once
@@ -115,6 +116,11 @@ func NewNode(me, npeers int, sm StateMachine, opts Options, transport Transport)
 func (n *Node) Kill() {
 	n.kill.Do(func() { close(n.dead) })
 	n.wg.Wait()
+	// Fence: whoever is stepping the Replica inline finishes now, and
+	// nothing steps it after Kill returns (step checks killed).
+	n.mu.Lock()
+	n.mu.Unlock()
+	n.endAllWaits()
 }
 
 func (n *Node) killed() bool {

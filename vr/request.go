@@ -52,7 +52,11 @@ type waiter struct {
 // NotPrimary) means no answer in time: the client tries again.
 func (n *Node) Request(ctx context.Context, args RequestArgs) RequestReply {
 	ch := make(chan RequestReply, 1)
-	w := n.submit(args, func(r RequestReply) { ch <- r }, ctx.Done())
+	cancel := ctx.Done()
+	if cancel == nil { // a context that never ends: wait for room while the Node lives
+		cancel = n.dead
+	}
+	w := n.submit(args, func(r RequestReply) { ch <- r }, cancel)
 	select {
 	case r := <-ch:
 		return r
@@ -67,9 +71,11 @@ func (n *Node) Request(ctx context.Context, args RequestArgs) RequestReply {
 
 // Submit submits a client's request and returns at once; done is called
 // exactly once, with the reply, or with a zero RequestReply if there is
-// none within requestWait. done runs on a goroutine of the Node's (or of
-// whoever delivered the message that committed the op), so it must be
-// quick and must not block.
+// none within requestWait or when the Node is killed. done runs on a
+// goroutine of the Node's, or of whoever delivered the message that
+// committed the op, or on the caller's before Submit returns (a duplicate
+// or a NOTPRIMARY answered at once): it must be quick, must not block, and
+// must not need a lock the caller of Submit holds.
 func (n *Node) Submit(args RequestArgs, done func(RequestReply)) {
 	n.submit(args, done, n.dead)
 }
@@ -84,6 +90,11 @@ func (n *Node) submit(args RequestArgs, done func(RequestReply), cancel <-chan s
 	key := requestKey{args.ClientID, args.RequestNum}
 	w := &waiter{done: done, key: key, deadline: time.Now().Add(requestWait)}
 	n.wmu.Lock()
+	if n.waitsEnded { // Kill ran: nobody would ever answer
+		n.wmu.Unlock()
+		done(RequestReply{})
+		return nil
+	}
 	n.waiters[key] = append(n.waiters[key], w)
 	n.expiry = append(n.expiry, w)
 	n.wmu.Unlock()
@@ -91,6 +102,25 @@ func (n *Node) submit(args RequestArgs, done func(RequestReply), cancel <-chan s
 		n.endWait(w)
 	}
 	return w
+}
+
+// endAllWaits answers every waiting request with nothing, for good: the
+// Node was killed.
+func (n *Node) endAllWaits() {
+	n.wmu.Lock()
+	n.waitsEnded = true
+	var ended []*waiter
+	for _, w := range n.expiry {
+		if !w.finished {
+			n.removeWaiter(w)
+			ended = append(ended, w)
+		}
+	}
+	n.expiry = nil
+	n.wmu.Unlock()
+	for _, w := range ended {
+		w.done(RequestReply{})
+	}
 }
 
 // expireWaits ends the waits whose deadline is past (the loop calls it

@@ -152,6 +152,7 @@ func (r *Replica) maybeStartView() {
 	clear(r.acked)
 	r.broadcast(r.startViewMessage())
 	r.prepared = r.opNumber // STARTVIEW carries the whole log
+	r.heldBytes = 0
 	r.idleTicks = 0
 	r.commitSent = r.commitNumber
 	r.executeCommitted()

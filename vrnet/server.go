@@ -240,7 +240,13 @@ func (l *listener) serveClient(c net.Conn, br *bufio.Reader, h Handler) error {
 			if err != nil {
 				return err
 			}
-			sem <- struct{}{}
+			select { // a Submitter's callback frees the slot, even after Kill
+			case sem <- struct{}{}:
+			case <-l.done:
+				return nil
+			case <-ctx.Done():
+				return nil
+			}
 			if canSubmit {
 				// No goroutine waits for the op: the reply is written by
 				// whoever commits it.

@@ -121,6 +121,13 @@ func config(i int) *raft.Config {
 	c := raft.DefaultConfig()
 	c.LocalID = serverID(i)
 	c.Logger = logger("raft")
+	// The benchmark's one snapshot policy (system.SnapshotEvery): a
+	// snapshot every 10,000 entries, keeping 5,000 behind it for followers
+	// that lag. hashicorp checks the threshold every SnapshotInterval (120 s
+	// by default, longer than a run); check often enough to keep to it.
+	c.SnapshotThreshold = system.SnapshotEvery
+	c.SnapshotInterval = 200 * time.Millisecond
+	c.TrailingLogs = system.SnapshotEvery / 2
 	return c
 }
 

@@ -36,6 +36,11 @@ type Counters struct {
 	WireBytes int64
 }
 
+// SnapshotEvery is every system's snapshot (checkpoint) policy: the state
+// machine is snapshotted every this many applied commands, and the log
+// before it trimmed, so that no system's log grows without bound.
+const SnapshotEvery = 10000
+
 // CommandSize is the size of every command of the workload.
 const CommandSize = 88
 
