@@ -30,7 +30,7 @@ const (
 	// etcd's default timing: a 100ms heartbeat and a 1s election timeout
 	// (etcd server ticks every 100ms with heartbeat 1, election 10; the
 	// finer tick here keeps the same times). New asks replica 1 to campaign
-	// at once, so the first leader does not wait for a timeout.
+	// as soon as it can, so the first leader does not wait for a timeout.
 	tickInterval  = 10 * time.Millisecond
 	electionTick  = 100
 	heartbeatTick = 10
@@ -180,10 +180,14 @@ func newGroup(transport string, snapEvery, catchUp uint64) (*group, error) {
 		g.loops.Add(1)
 		go r.run()
 	}
-	g.reps[0].node.Campaign(g.ctx)
 
 	deadline := time.Now().Add(leaderTimeout)
-	for g.findLeader() == nil {
+	for i := 1; g.findLeader() == nil; i++ {
+		if i%5 == 0 {
+			// Campaign can start only once the bootstrap configuration is
+			// applied (a tick or two); until then raft refuses it.
+			g.reps[0].node.Campaign(g.ctx)
+		}
 		if time.Now().After(deadline) {
 			g.Close()
 			return nil, fmt.Errorf("etcdraft: no leader elected within %v", leaderTimeout)
