@@ -12,6 +12,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -75,48 +76,39 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
 	}
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "bench:", err)
-			os.Exit(1)
-		}
-		defer f.Close()
-		pprof.StartCPUProfile(f)
-		defer pprof.StopCPUProfile()
-	}
+	os.Exit(run(chosen, counts, *reps, *warm, *dur, *out, profiles{
+		cpu: *cpuprofile, trace: *traceFile, mem: *memprof, mutex: *mutexprof, block: *blockprof,
+	}))
+}
 
-	if *traceFile != "" {
-		f, err := os.Create(*traceFile)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "bench:", err)
-			os.Exit(1)
-		}
-		defer f.Close()
-		trace.Start(f)
-		defer trace.Stop()
-	}
-	if *memprof != "" {
+// profiles are the files the run records profiles into ("" = none).
+type profiles struct{ cpu, trace, mem, mutex, block string }
+
+// run measures every point and prints the table; it returns the exit code.
+func run(chosen []systemDef, counts []int, reps int, warm, dur time.Duration, out string, prof profiles) int {
+	defer record(prof.cpu, pprof.StartCPUProfile, pprof.StopCPUProfile)()
+	defer record(prof.trace, trace.Start, trace.Stop)()
+	if prof.mem != "" {
 		runtime.MemProfileRate = 4096
-		defer writeProfile("allocs", *memprof)
+		defer writeProfile("allocs", prof.mem)
 	}
-	if *mutexprof != "" {
+	if prof.mutex != "" {
 		runtime.SetMutexProfileFraction(10)
-		defer writeProfile("mutex", *mutexprof)
+		defer writeProfile("mutex", prof.mutex)
 	}
-	if *blockprof != "" {
+	if prof.block != "" {
 		runtime.SetBlockProfileRate(10000) // one sample per 10 µs blocked
-		defer writeProfile("block", *blockprof)
+		defer writeProfile("block", prof.block)
 	}
 	fmt.Printf("vrlab bench: %s, GOMAXPROCS=%d, %d × (%v warm-up + %v) per point, clients %v\n",
-		runtime.Version(), runtime.GOMAXPROCS(0), *reps, *warm, *dur, counts)
+		runtime.Version(), runtime.GOMAXPROCS(0), reps, warm, dur, counts)
 	var rows []row
 	failed := false
 	for _, s := range chosen {
 		for _, n := range counts {
 			r := row{sys: s, clients: n}
-			for rep := 0; rep < *reps; rep++ {
-				res, err := runPoint(s, n, *warm, *dur)
+			for rep := 0; rep < reps; rep++ {
+				res, err := runPoint(s, n, warm, dur)
 				if err != nil {
 					fmt.Fprintf(os.Stderr, "bench: %s, %d clients, repetition %d: %v\n", s.name, n, rep+1, err)
 					failed = true
@@ -133,17 +125,36 @@ func main() {
 	table := markdown(rows) + "\n" + goals(rows)
 	fmt.Println()
 	fmt.Print(table)
-	if *out != "" {
-		if err := os.WriteFile(*out, []byte(table), 0o644); err != nil {
+	if out != "" {
+		if err := os.WriteFile(out, []byte(table), 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			failed = true
 		}
 	}
 	if failed {
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
+// record starts a CPU profile or an execution trace into file, unless file
+// is "", and returns what stops it.
+func record(file string, start func(io.Writer) error, stop func()) func() {
+	if file == "" {
+		return func() {}
+	}
+	f, err := os.Create(file)
+	if err == nil {
+		err = start(f)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	return func() { stop(); f.Close() }
+}
+
+// writeProfile writes the named runtime profile into file.
 func writeProfile(name, file string) {
 	f, err := os.Create(file)
 	if err == nil {

@@ -2,7 +2,6 @@ package etcdraft
 
 import (
 	"context"
-	"fmt"
 	"runtime"
 	"sync"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"vrlab/bench/system"
+	"vrlab/bench/system/systemtest"
 )
 
 func TestGroup(t *testing.T) {
@@ -21,71 +21,15 @@ func TestGroup(t *testing.T) {
 
 func testGroup(t *testing.T, transport string) {
 	const clients, perClient = 32, 50
-
 	before := runtime.NumGoroutine()
 	sg, err := New(transport)
 	require.NoError(t, err)
 	g := sg.(*group)
-	defer func() {
-		g.Close()
-		deadline := time.Now().Add(2 * time.Second)
-		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
-		}
-		require.LessOrEqual(t, runtime.NumGoroutine(), before, "goroutines left after Close")
-	}()
-
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	errs := make(chan error, clients)
-	var wg sync.WaitGroup
-	for c := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range perClient {
-				res, err := g.Submit(ctx, system.Command(c, i))
-				if err == nil {
-					err = system.CheckResult(res)
-				}
-				if err != nil {
-					errs <- fmt.Errorf("client %d submit %d: %w", c, i, err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		require.NoError(t, err)
-	}
-
-	// The leader has applied everything; followers learn the commit index
-	// with the next append or heartbeat.
-	const want = clients * perClient
-	deadline := time.Now().Add(5 * time.Second)
-	for !allApplied(g, want) && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	require.True(t, allApplied(g, want), "replicas applied %v, want >= %d each", applied(g), want)
-
-	c := g.Counters()
-	require.Positive(t, c.Messages, "messages between replicas")
-	if transport == "tcp" {
-		require.Positive(t, c.WireBytes, "bytes on replica connections")
-	} else {
-		require.Zero(t, c.WireBytes, "inmem has no wire")
-	}
-}
-
-func allApplied(g *group, want uint64) bool {
-	for _, r := range g.reps {
-		if r.kv.Applied() < want {
-			return false
-		}
-	}
-	return true
+	systemtest.Load(t, g, clients, perClient)
+	systemtest.WaitApplied(t, func() []uint64 { return applied(g) }, clients*perClient)
+	systemtest.CheckCounters(t, g, transport == "tcp")
+	g.Close()
+	systemtest.NoLeaks(t, before)
 }
 
 func applied(g *group) []uint64 {
