@@ -9,14 +9,13 @@ import (
 	"vrlab/labrpc"
 )
 
-// Node runs a Replica in real time over a Transport. One goroutine, the
-// loop, drives the Replica: it calls Tick every TickInterval and Step for
-// each message and request that arrives, and hands what the Replica emits
-// to the Transport, which never blocks, so a slow or dead peer never blocks
-// the protocol. Arrivals wait in the inbox; the loop steps everything
-// waiting before it sends, so under load one burst of requests becomes one
-// batch (batch.go) and a handful of sends, and no lock is fought over by
-// every request.
+// Node runs a Replica in real time over a Transport, which never blocks, so
+// a slow or dead peer never blocks the protocol. Messages and requests go
+// into an ordered inbox; whoever finds the Replica free (TryLock) steps
+// everything waiting, then sends what the steps produced, and otherwise the
+// loop goroutine does, which also calls Tick every TickInterval. So under
+// load one burst of requests becomes one batch (batch.go) and a handful of
+// sends, and no lock is fought over by every request.
 type Node struct {
 	mu        sync.Mutex // guards r: whoever steps it holds mu
 	r         *Replica

@@ -20,14 +20,11 @@ func TestGroup(t *testing.T) {
 }
 
 func testGroup(t *testing.T, transport string) {
-	const clients, perClient = 32, 50
 	before := runtime.NumGoroutine()
 	sg, err := New(transport)
 	require.NoError(t, err)
 	g := sg.(*group)
-	systemtest.Load(t, g, clients, perClient)
-	systemtest.WaitApplied(t, func() []uint64 { return applied(g) }, clients*perClient)
-	systemtest.CheckCounters(t, g, transport == "tcp")
+	systemtest.Exercise(t, g, func() []uint64 { return applied(g) }, transport == "tcp")
 	g.Close()
 	systemtest.NoLeaks(t, before)
 }

@@ -10,16 +10,13 @@ import (
 )
 
 func TestGroup(t *testing.T) {
-	const clients, perClient = 32, 50
 	for _, transport := range []string{"tcp", "inmem"} {
 		t.Run(transport, func(t *testing.T) {
 			before := runtime.NumGoroutine()
 			sg, err := New(transport)
 			require.NoError(t, err)
 			g := sg.(*group)
-			systemtest.Load(t, g, clients, perClient)
-			systemtest.WaitApplied(t, func() []uint64 { return applied(g) }, clients*perClient)
-			systemtest.CheckCounters(t, g, transport == "tcp")
+			systemtest.Exercise(t, g, func() []uint64 { return applied(g) }, transport == "tcp")
 			g.Close()
 			g.Close() // idempotent
 			systemtest.NoLeaks(t, before)

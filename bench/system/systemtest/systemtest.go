@@ -16,6 +16,18 @@ import (
 	"vrlab/bench/system"
 )
 
+// Exercise is the story every adapter's test tells: 32 clients submit 50
+// commands each, every result checks, every replica (applied gives each
+// one's count) applies them all, and the counters show the traffic (wire
+// bytes exactly when tcp).
+func Exercise(t *testing.T, g system.Group, applied func() []uint64, tcp bool) {
+	t.Helper()
+	const clients, perClient = 32, 50
+	Load(t, g, clients, perClient)
+	WaitApplied(t, applied, clients*perClient)
+	CheckCounters(t, g, tcp)
+}
+
 // Load runs clients goroutines, each submitting perClient workload
 // commands to g one after another, and requires every result to check.
 func Load(t *testing.T, g system.Group, clients, perClient int) {
