@@ -15,18 +15,20 @@ set -euo pipefail
 # ---------------------------------------------------------------------------
 read -r -d '' GRADING_TABLE <<'END_OF_TABLE' || true
 # Part A: view changes
-TestInitialViewA                      A   10
-TestPrimaryFailureA                   A   12
+TestInitialViewA                      A    8
+TestPrimaryFailureA                   A   10
 TestNoQuorumA                         A   12
-TestNewPrimaryFailsA                  A   15
-TestManyViewChangesA                  A   12
-TestUnreliableViewChangeA             A   12
+TestNewPrimaryFailsA                  A   12
+TestManyViewChangesA                  A    9
+TestUnreliableViewChangeA             A   10
 TestMessageBudgetA                    A    7
-TestOwnStartViewChangeA               A   10
-TestStartViewChangeLostA              A   10
+TestOwnStartViewChangeA               A    8
+TestStartViewChangeLostA              A    8
+TestLateStartViewChangeA              A    6
+TestSimSweepA                         A   10
 
 # Part B: normal-case agreement
-TestBasicAgreeB                       B    5
+TestBasicAgreeB                       B    3
 TestByteBudgetB                       B    5
 TestBackupFailureB                    B    4
 TestPrimaryFailureB                   B    4
@@ -36,34 +38,37 @@ TestConcurrentClientsB                B    5
 TestDuplicateRequestsB                B    7
 TestRejoinB                           B    7
 TestDivergentLogsB                    B    7
-TestDroppedOpRetriedB                 B   10
-TestLaggingReplicaNewerViewB          B   12
-TestLogChoiceByViewB                  B    8
+TestDroppedOpRetriedB                 B    8
+TestLaggingReplicaNewerViewB          B   10
+TestLogChoiceByViewB                  B    6
 TestUnreliableAgreeB                  B    7
 TestMessageBudgetB                    B    4
 TestSequentialSpeedB                  B    3
+TestSimSweepB                         B    8
 
 # Part C: crash recovery
 TestBackupCrashRecoverC               C    8
 TestPrimaryCrashRecoverC              C    8
 TestCrashEachInTurnC                  C    9
-TestNextPrimaryCrashC                 C   15
+TestNextPrimaryCrashC                 C   12
 TestUnreliableRecoveryC               C    9
 TestChurnC                            C    9
-TestChurnUnreliableC                  C   15
-TestRecoveringNoQuorumC               C   10
+TestChurnUnreliableC                  C   12
+TestRecoveringNoQuorumC               C    8
 TestRapidPrimaryCrashesC              C    9
 TestRecoveryLatestPrimaryC            C    8
+TestSimSweepC                         C    8
 
 # Part D: checkpoints and state transfer
-TestLogBoundedD                       D   10
+TestLogBoundedD                       D    8
 TestCatchUpViaCheckpointD             D   15
 TestCatchUpViaCheckpointUnreliableD   D   10
 TestRecoverFromCheckpointD            D   15
-TestRecoverUnreliableCrashD           D   15
-TestNewPrimaryBehindD                 D   15
+TestRecoverUnreliableCrashD           D   12
+TestNewPrimaryBehindD                 D   12
 TestClientTableCheckpointD            D   10
 TestLargeStateCheckpointD             D   10
+TestSimSweepD                         D    8
 
 # Part KV: key/value service on VR.
 TestBasicKV                           KV    5

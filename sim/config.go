@@ -48,6 +48,11 @@ type Config struct {
 	// Conformance switches on the protocol-rule checks (what a replica may
 	// send in which state), beside the end-to-end safety and liveness checks.
 	Conformance bool
+
+	// Failover adds two liveness stages after convergence: the primary is
+	// isolated until the others converge on a higher view, then let back
+	// (liveness.go). The graded sweeps switch it on (ForPart).
+	Failover bool
 }
 
 // maxDelaySpan bounds every delay: the network's timing wheel has this many slots.

@@ -2,11 +2,9 @@ package sim
 
 import (
 	"fmt"
-	"math/bits"
 	"math/rand/v2"
 	"runtime/debug"
 	"strconv"
-	"strings"
 
 	"vrlab/vr"
 )
@@ -18,7 +16,7 @@ type Failure struct {
 	Phase string // "safety" or "liveness"
 	Check string // which checker: agreement, exactly-once, client, linearizability, one-primary, order, liveness, panic, conformance/…
 	Msg   string
-	Extra string // e.g. a mutation build's replay flags
+	Extra string // vrsim flags that reproduce the run's configuration, e.g. " -part A"
 }
 
 func (f *Failure) Error() string {
@@ -27,11 +25,7 @@ func (f *Failure) Error() string {
 
 // Replay is the command that replays the failing seed with its trace.
 func (f *Failure) Replay() string {
-	tags := ""
-	if strings.Contains(f.Extra, "-mutate") {
-		tags = "-tags vrmutate "
-	}
-	return fmt.Sprintf("go run %s./cmd/vrsim -seed %d -trace%s", tags, f.Seed, f.Extra)
+	return fmt.Sprintf("go run ./cmd/vrsim -seed %d -trace%s", f.Seed, f.Extra)
 }
 
 // Stats counts what a run did.
@@ -115,7 +109,8 @@ type Sim struct {
 	rng      *rand.Rand
 	now      int
 	liveness bool
-	healAt   int
+	healAt   int      // the tick the current liveness stage began
+	failover failover // Config.Failover's stages (liveness.go)
 
 	reps       []*replica
 	clients    []*client
@@ -209,19 +204,9 @@ func (s *Sim) runUntil(stop func() bool) {
 				s.tickClient(c)
 			}
 		}
-		if s.liveness && s.failure == nil {
-			if s.converged() {
-				s.stats.LivenessTook = s.now - s.healAt
-				s.stats.LivenessUse = 100 * s.stats.LivenessTook / s.cfg.LivenessTicks
-				if s.trace != nil {
-					s.tracef("done    converged %d ticks after the heal: %d ops committed", s.now-s.healAt, s.chk.committedMax())
-				}
-				s.stats.Ticks = s.now
-				return
-			}
-			if s.now-s.healAt > s.cfg.LivenessTicks {
-				s.failf("liveness", "not converged %d ticks after the heal: %s", s.cfg.LivenessTicks, s.describe())
-			}
+		if s.liveness && s.failure == nil && s.livenessDone() {
+			s.stats.Ticks = s.now
+			return
 		}
 	}
 	s.stats.Ticks = s.now
@@ -267,18 +252,6 @@ func (s *Sim) start(i int, recovering bool) {
 	}
 	s.mix(evRestart, i, sl.life, 0)
 	s.after(i, nil)
-}
-
-func (s *Sim) crash(i int) {
-	sl := s.reps[i]
-	sl.up = false
-	sl.r, sl.sm = nil, nil
-	sl.until = s.now + s.cfg.MinDown + s.rng.IntN(s.cfg.MaxDown-s.cfg.MinDown+1)
-	s.stats.Crashes++
-	if s.trace != nil {
-		s.tracef("crash   R%d (life %d) until tick %d", i, sl.life, sl.until)
-	}
-	s.mix(evCrash, i, sl.life, sl.until)
 }
 
 func (s *Sim) tick(i int) {
@@ -361,77 +334,6 @@ func (s *Sim) after(i int, in *vr.Message) {
 	}
 }
 
-// conformance checks what the protocol says a replica may do (rules of
-// VR-PROTOCOL.md that the end-to-end checks see only indirectly).
-func (s *Sim) conformance(i int, in *vr.Message, prev, st vr.State, out []vr.Message) {
-	sl := s.reps[i]
-	who := func() string { return s.who(i, sl.life) }
-	f := s.cfg.f()
-	// §4 [fix]: a recovering replica takes part in nothing until it has
-	// recovered, which only a RECOVERYRESPONSE completes, into status normal.
-	if prev.Status == vr.Recovering {
-		if st.Status != vr.Recovering && (st.Status != vr.Normal || in == nil || in.Type != vr.MsgRecoveryResponse) {
-			s.failf("conformance/recovering", "%s left recovery for %v (view %d) on %v, not by completing recovery", who(), st.Status, st.View, msgOrTick(in))
-			return
-		}
-		for k := range out {
-			if t := out[k].Type; t != vr.MsgRecovery && !(t == vr.MsgPrepareOK && st.Status == vr.Normal) {
-				s.failf("conformance/recovering", "%s sent %v while recovering", who(), &out[k])
-				return
-			}
-		}
-	}
-	// §6 [fix]: last-normal-view changes only on entering status normal.
-	if st.LastNormalView != prev.LastNormalView && st.Status != vr.Normal {
-		s.failf("conformance/view", "%s set last-normal-view %d→%d in status %v (view %d), not by becoming normal", who(), prev.LastNormalView, st.LastNormalView, st.Status, st.View)
-		return
-	}
-	// §3 step 2: DOVIEWCHANGE only with STARTVIEWCHANGE from f others; the
-	// new primary starts the view only after the same (its own DOVIEWCHANGE).
-	for k := range out {
-		if m := &out[k]; m.Type == vr.MsgDoViewChange && bits.OnesCount32(sl.svcFrom[m.View]) < f {
-			s.failf("conformance/viewchange", "%s sent %v having received STARTVIEWCHANGE for view %d from only %d others (needs f=%d)", who(), m, m.View, bits.OnesCount32(sl.svcFrom[m.View]), f)
-			return
-		}
-	}
-	if st.IsPrimary && st.Status == vr.Normal && prev.Status == vr.ViewChange && bits.OnesCount32(sl.svcFrom[st.View]) < f {
-		s.failf("conformance/viewchange", "%s started view %d having received STARTVIEWCHANGE for it from only %d others (needs f=%d)", who(), st.View, bits.OnesCount32(sl.svcFrom[st.View]), f)
-		return
-	}
-	// §2 step 5: the primary commits op k only once f backups sent
-	// PREPAREOK for k (or later) in this view.
-	if st.IsPrimary && prev.IsPrimary && prev.View == st.View && st.CommitNumber > prev.CommitNumber {
-		acks := 0
-		for j, n := range s.okSent[st.View] {
-			if j != i && n >= st.CommitNumber {
-				acks++
-			}
-		}
-		if acks < f {
-			s.failf("conformance/commit", "%s committed op %d in view %d with PREPAREOK for it from only %d backups (needs f=%d)", who(), st.CommitNumber, st.View, acks, f)
-			return
-		}
-	}
-	// §3 [fix]: a replica in view-change resends STARTVIEWCHANGE every
-	// heartbeat interval.
-	if st.Status == vr.ViewChange && s.now-sl.lastSVC > s.cfg.HeartbeatTicks {
-		resent := false
-		for k := range out {
-			resent = resent || out[k].Type == vr.MsgStartViewChange
-		}
-		if !resent {
-			s.failf("conformance/resend", "%s has been in view-change for view %d %d ticks without resending STARTVIEWCHANGE", who(), st.View, s.now-sl.lastSVC)
-		}
-	}
-}
-
-func msgOrTick(m *vr.Message) string {
-	if m == nil {
-		return "a tick"
-	}
-	return m.String()
-}
-
 // deliver hands a message that arrived to its node.
 func (s *Sim) deliver(env *envelope) {
 	if s.net.blocked(env.from, env.to) {
@@ -467,211 +369,6 @@ func (s *Sim) deliver(env *envelope) {
 }
 
 // ---- faults ----
-
-// down counts the replicas without their state: crashed, or restarted and
-// still recovering. At most f may be down at once.
-func (s *Sim) down() int {
-	n := 0
-	for _, sl := range s.reps {
-		if !sl.up || sl.prev.Status == vr.Recovering {
-			n++
-		}
-	}
-	return n
-}
-
-func (s *Sim) injectFaults() {
-	cfg := &s.cfg
-	for i, sl := range s.reps {
-		if !sl.up && s.now >= sl.until {
-			s.start(i, true)
-		}
-	}
-	if cfg.CrashRate > 0 && s.rng.Float64() < cfg.CrashRate {
-		victim := -1
-		if s.rng.Float64() < cfg.PrimaryCrashBias {
-			victim = s.currentPrimary()
-		}
-		if victim < 0 {
-			victim = s.rng.IntN(cfg.Replicas)
-		}
-		sl := s.reps[victim]
-		if sl.up && (sl.prev.Status == vr.Recovering || s.down() < cfg.f()) {
-			s.crash(victim)
-		}
-	}
-	if s.partUntil > 0 && s.now >= s.partUntil {
-		s.partUntil = 0
-		s.net.healAll()
-		if s.trace != nil {
-			s.tracef("heal    partition ends")
-		}
-		s.mix(evHeal, 0, 0, 0)
-	}
-	if s.partUntil == 0 && cfg.PartitionRate > 0 && s.rng.Float64() < cfg.PartitionRate {
-		s.partition()
-	}
-}
-
-// currentPrimary is the replica that is normal primary in the highest view, or -1.
-func (s *Sim) currentPrimary() int {
-	best, view := -1, -1
-	for i, sl := range s.reps {
-		if sl.up && sl.prev.IsPrimary && sl.prev.View > view {
-			best, view = i, sl.prev.View
-		}
-	}
-	return best
-}
-
-// partition starts a partition of a random kind.
-func (s *Sim) partition() {
-	n, nodes := s.cfg.Replicas, s.net.nodes
-	cut := func(a, b int) { s.net.cut[a*nodes+b] = true }
-	var desc string
-	switch kind := s.rng.IntN(4); kind {
-	case 0: // symmetric split: a random side against the rest; clients join a side or reach both
-		side := make([]bool, n)
-		k := 1 + s.rng.IntN(n-1)
-		for _, p := range s.rng.Perm(n)[:k] {
-			side[p] = true
-		}
-		for a := 0; a < n; a++ {
-			for b := 0; b < n; b++ {
-				if side[a] != side[b] {
-					cut(a, b)
-				}
-			}
-		}
-		for c := n; c < nodes; c++ {
-			if s.rng.IntN(2) == 0 {
-				sc := s.rng.IntN(2) == 0
-				for b := 0; b < n; b++ {
-					if side[b] != sc {
-						cut(c, b)
-						cut(b, c)
-					}
-				}
-			}
-		}
-		desc = fmt.Sprintf("split %v", side)
-	case 1: // asymmetric: random one-way links down
-		var links []string
-		for len(links) == 0 {
-			for a := 0; a < n; a++ {
-				for b := 0; b < n; b++ {
-					if a != b && s.rng.IntN(3) == 0 {
-						cut(a, b)
-						links = append(links, fmt.Sprintf("%d→%d", a, b))
-					}
-				}
-			}
-		}
-		desc = "one-way " + strings.Join(links, " ")
-	case 2: // one replica isolated from everyone, clients included (often the primary)
-		r := -1
-		if s.rng.IntN(2) == 0 {
-			r = s.currentPrimary()
-		}
-		if r < 0 {
-			r = s.rng.IntN(n)
-		}
-		for b := 0; b < nodes; b++ {
-			if b != r {
-				cut(r, b)
-				cut(b, r)
-			}
-		}
-		desc = fmt.Sprintf("isolate R%d", r)
-	case 3: // one replica deaf or mute: it only sends, or only receives
-		r := -1
-		if s.rng.IntN(2) == 0 {
-			r = s.currentPrimary()
-		}
-		if r < 0 {
-			r = s.rng.IntN(n)
-		}
-		deaf := s.rng.IntN(2) == 0
-		for b := 0; b < n; b++ {
-			if b != r {
-				if deaf {
-					cut(b, r)
-				} else {
-					cut(r, b)
-				}
-			}
-		}
-		desc = fmt.Sprintf("R%d deaf=%v", r, deaf)
-	}
-	s.partUntil = s.now + s.cfg.MinPartition + s.rng.IntN(s.cfg.MaxPartition-s.cfg.MinPartition+1)
-	s.stats.Partitions++
-	if s.trace != nil {
-		s.tracef("part    %s until tick %d", desc, s.partUntil)
-	}
-	s.mix(evPartition, s.partUntil, len(desc), 0)
-}
-
-// heal starts the liveness phase: every fault ends, crashed replicas restart,
-// and clients only finish what they started.
-func (s *Sim) heal() {
-	s.liveness = true
-	s.healAt = s.now
-	s.partUntil = 0
-	s.net.healAll()
-	s.net.drop, s.net.dup, s.net.longRate = s.cfg.LivenessDropRate, 0, 0
-	if s.trace != nil {
-		s.tracef("heal    liveness phase: everything healed (loss %.2g); bound %d ticks", s.cfg.LivenessDropRate, s.cfg.LivenessTicks)
-	}
-	s.mix(evHeal, 1, 0, 0)
-	for i, sl := range s.reps {
-		if !sl.up {
-			s.start(i, true)
-		}
-	}
-}
-
-// converged: no client waits, and every replica is normal in one view with
-// every op it holds executed, and holds every committed op.
-func (s *Sim) converged() bool {
-	for _, c := range s.clients {
-		if c.outstanding {
-			return false
-		}
-	}
-	first := s.reps[0].prev
-	for _, sl := range s.reps {
-		st := sl.prev
-		if !sl.up || st.Status != vr.Normal || st.View != first.View ||
-			st.OpNumber != first.OpNumber || st.Executed != st.OpNumber || st.CommitNumber != st.OpNumber {
-			return false
-		}
-	}
-	if first.OpNumber < s.chk.committedMax() {
-		s.failf("agreement", "committed ops lost: every replica converged on op %d in view %d, but op %d was committed", first.OpNumber, first.View, s.chk.committedMax())
-		return false
-	}
-	return true
-}
-
-// describe summarises the cluster for a failure message.
-func (s *Sim) describe() string {
-	var b strings.Builder
-	for i, sl := range s.reps {
-		if !sl.up {
-			fmt.Fprintf(&b, "R%d down; ", i)
-			continue
-		}
-		st := sl.prev
-		fmt.Fprintf(&b, "R%d(life %d) %v v%d v'%d n%d k%d x%d ckpt%d; ", i, sl.life, st.Status, st.View, st.LastNormalView, st.OpNumber, st.CommitNumber, st.Executed, st.CheckpointOpNumber)
-	}
-	for _, c := range s.clients {
-		if c.outstanding {
-			fmt.Fprintf(&b, "c%d waits for request %d since tick %d; ", c.idx, c.seq, c.invokedAt)
-		}
-	}
-	fmt.Fprintf(&b, "committed %d", s.chk.committedMax())
-	return b.String()
-}
 
 // ---- failures, trace ----
 

@@ -76,15 +76,40 @@ func TestNoQuorumA(t *testing.T) {
 	for _, i := range cut {
 		c.Disconnect(i)
 	}
-	c.During(2*time.Second, fmt.Sprintf("no primary of a view above %d while %v are cut off", v, cut), func() (bool, string) {
+	c.ResetCounters()
+	c.During(stalledWindow, fmt.Sprintf("no primary of a view above %d while %v are cut off", v, cut), func() (bool, string) {
 		return c.NoPrimaryAbove(v)
 	})
+	// A stalled view change resends once per heartbeat interval, not per tick.
+	if n := c.RPCs(); n > stalledRPCs {
+		c.Fatalf("in %v without a quorum the group sent %d RPCs; the budget is %d. Resending STARTVIEWCHANGE every tick "+
+			"instead of every heartbeat interval, or heartbeats on every tick, would explain it", stalledWindow, n, stalledRPCs)
+	}
+	// Each cut-off backup times out alone, again and again; with the timeout
+	// doubling after each abandoned view change it gets through few views.
+	for _, i := range cut[1:] {
+		st, _ := c.State(i)
+		if st.View-v > stalledMaxViews {
+			c.Fatalf("R%d, cut off alone for %v, moved from view %d to view %d (%d views); with the view-change timeout doubling "+
+				"after each abandoned view change (failedViewChanges, up to 8x) it can move at most %d", i, stalledWindow, v, st.View, st.View-v, stalledMaxViews)
+		}
+	}
 
 	c.Heal()
 	if _, v2 := c.WaitPrimary(primaryTimeout); v2 <= v {
 		c.Fatalf("after healing expected a primary in a view above %d, got view %d", v, v2)
 	}
 }
+
+// The stalled group of TestNoQuorumA: how long it is watched, its RPC budget
+// (LAB-A.md), and how many views a replica cut off alone may move through:
+// with the timeout doubling, at most 4 view changes fit in 5 s (0.3+0.6+1.2+2.4 s
+// at the shortest); without, at least 8 do.
+const (
+	stalledWindow   = 5 * time.Second
+	stalledRPCs     = 1500
+	stalledMaxViews = 6
+)
 
 // TestNewPrimaryFailsA: the replica that would be the next primary is down
 // too, so the view change to v+1 cannot finish; the others must move on to a
@@ -202,6 +227,43 @@ func TestStartViewChangeLostA(t *testing.T) {
 	if v2 <= v || p2 == p {
 		c.Fatalf("after cutting off primary R%d of view %d, expected a new primary in a higher view; got R%d in view %d", p, v, p2, v2)
 	}
+}
+
+// TestLateStartViewChangeA: the new primary's STARTVIEW to one backup is
+// lost, and so is everything else the primary sends it until it has sent that
+// backup STARTVIEW a second time. The backup stays in view-change and resends
+// its STARTVIEWCHANGE and DOVIEWCHANGE; the primary, already normal in the
+// view, must answer them with STARTVIEW. Otherwise the backup's timer fires
+// and it drags the group into another view change.
+func TestLateStartViewChangeA(t *testing.T) {
+	c := harness.New(t, 3, "Test (A): late STARTVIEWCHANGE answered")
+	p, v := c.WaitPrimary(primaryTimeout)
+	next, late := (v+1)%3, (v+2)%3 // the next view's primary, and the backup that misses its STARTVIEW
+	var mu sync.Mutex
+	startViews := map[int]int{} // view → STARTVIEWs sent to late
+	c.Drop("first STARTVIEW to the late backup, and the primary's other messages to it until the second", func(m vr.Message) bool {
+		if m.To != late || m.View <= v {
+			return false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		switch m.Type {
+		case vr.MsgStartView:
+			startViews[m.View]++
+			return startViews[m.View] == 1
+		case vr.MsgCommit, vr.MsgPrepare, vr.MsgNewState:
+			return startViews[m.View] < 2
+		}
+		return false
+	})
+	c.Disconnect(p)
+	q, w := c.WaitPrimary(2 * primaryTimeout)
+	if q != next || w != v+1 {
+		c.Fatalf("after cutting off primary R%d of view %d, expected R%d to become primary of view %d; got R%d in view %d", p, v, next, v+1, q, w)
+	}
+	c.During(time.Second, fmt.Sprintf("R%d to stay primary of view %d (R%d's first STARTVIEW was lost; its resent STARTVIEWCHANGE must be answered with STARTVIEW)", q, w, late), func() (bool, string) {
+		return c.StillPrimary(q, w)
+	})
 }
 
 // Message budgets, stated in LAB-A.md.

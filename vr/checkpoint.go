@@ -20,13 +20,6 @@ func (r *Replica) maybeCheckpoint() {
 	}
 	r.log = append([]Entry(nil), r.log[r.executed-r.logStart:]...)
 	r.logStart = r.executed
-	if mutation(mutCheckpointNoClients) { // §9.12: the client-table left out
-		cp.ClientTable = nil
-	}
-	if mutation(mutCheckpointDropsTail) { // §9.12: the log beyond the checkpoint discarded too
-		r.log, r.opNumber = nil, r.executed
-		r.rebuildPending()
-	}
 	r.checkpoint = cp
 	r.logf("ckpt", "R%d checkpoint at op %d (%d bytes), %d entries left", r.id, cp.OpNumber, len(cp.State), len(r.log))
 	//lab:end

@@ -68,27 +68,18 @@ func (r *Replica) onPrepare(m Message) {
 	r.extendLog(m.LogStart, m.Entries, nil)
 	r.send(m.From, Message{Type: MsgPrepareOK, View: r.view, OpNumber: r.opNumber})
 	r.learnCommit(m.CommitNumber, m.From)
-	if mutation(mutExecuteUncommitted) { // §9.8: execute what is prepared, committed or not
-		r.learnCommit(r.opNumber, m.From)
-	}
 	//lab:end
 }
 
 // onPrepareOK is the primary counting acknowledgements (§2 step 5). A
 // PREPAREOK for op n acknowledges every op up to n.
 func (r *Replica) onPrepareOK(m Message) {
-	if mutation(mutOldViewPrepareOK) && m.View < r.view { // §9.9: an older view's ack taken as this view's
-		m.View = r.view
-	}
 	if r.status != Normal || m.View != r.view || !r.isPrimary() {
 		return
 	}
 	//lab:begin B
 	if m.OpNumber > r.acked[m.From] {
 		r.acked[m.From] = m.OpNumber
-	}
-	if mutation(mutAckCountTwice) { // §9.1: the ack counted for a second backup too
-		r.acked[r.config[(m.From+1)%len(r.config)]] = max(r.acked[r.config[(m.From+1)%len(r.config)]], m.OpNumber)
 	}
 	r.advanceCommit()
 	//lab:end
@@ -109,9 +100,6 @@ func (r *Replica) advanceCommit() {
 		}
 		r.scratch = acks
 		k = kthLargest(acks, r.quorum-1)
-		if mutation(mutCommitFewAcks) { // §9.1: the primary stands in for one backup
-			k = kthLargest(append(acks, r.opNumber), r.quorum-1)
-		}
 	}
 	if k > r.commitNumber {
 		r.commitNumber = k
@@ -154,9 +142,6 @@ func (r *Replica) onCommit(m Message) {
 // (or of this view while it is still changing) means this replica missed the
 // view's start and must catch up first (§2 step 8).
 func (r *Replica) fromCurrentPrimary(m Message) bool {
-	if mutation(mutOldViewPrepare) && m.View < r.view && r.status == Normal && m.From == r.primaryOf(m.View) && !r.isPrimary() {
-		return true // §9.9: an older view's primary still obeyed
-	}
 	if m.View < r.view || m.From != r.primaryOf(m.View) {
 		return false
 	}

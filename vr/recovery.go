@@ -68,11 +68,6 @@ func (r *Replica) onRecoveryResponse(m Message) {
 		}
 	}
 	primary := r.recoveryResponses[r.primaryOf(view)]
-	if mutation(mutRecoveryAnyPrimary) && primary != nil && primary.View != view {
-		p := *primary // §9.6: that replica's answer from an older view taken as the latest primary's
-		p.View = view
-		primary = &p
-	}
 	if primary == nil || primary.View != view || r.primaryOf(view) == r.id {
 		return // wait for the latest primary's own answer
 	}

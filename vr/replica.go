@@ -190,7 +190,7 @@ func (r *Replica) Step(m Message) error {
 		return err
 	}
 	//lab:begin C
-	if r.status == Recovering && m.Type != MsgRecoveryResponse && !mutation(mutRecoveringVotes) { // mutation: §9.5
+	if r.status == Recovering && m.Type != MsgRecoveryResponse {
 		return nil // a recovering replica takes part in nothing (§4 [fix])
 	}
 	//lab:end

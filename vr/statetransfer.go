@@ -41,10 +41,6 @@ func (r *Replica) startStateTransfer(v, from int) {
 	r.logf("state", "R%d in view %d (%v) heard of view %d: state transfer from R%d", r.id, r.view, r.status, v, from)
 	r.status = StateTransfer
 	r.stateTransferView = v
-	if mutation(mutAdoptViewEarly) { // §9.4: the paper's order: cut the log and adopt view and v' now
-		r.truncateLog(r.committedPoint())
-		r.view, r.lastNormalView = v, v
-	}
 	r.stateTransferTry = from
 	r.resetViewChangeTimer()
 	r.sendGetState()

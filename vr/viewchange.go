@@ -18,9 +18,6 @@ func (r *Replica) startViewChange(v int) {
 	clear(r.doViewChanges)
 	r.resetViewChangeTimer()
 	r.broadcast(Message{Type: MsgStartViewChange, View: v})
-	if mutation(mutCountOwnSVC) { // §9.3: its own STARTVIEWCHANGE counts
-		r.maybeSendDoViewChange()
-	}
 	//lab:end
 }
 
@@ -65,11 +62,6 @@ func (r *Replica) joinViewChange(m Message) bool {
 // replicas want this view (§3 step 2). Its own STARTVIEWCHANGE does not count.
 func (r *Replica) maybeSendDoViewChange() {
 	//lab:begin A
-	if mutation(mutCountOwnSVC) && !r.doViewChangeSent && countOthers(r, r.startViewChanges)+1 >= r.quorum-1 {
-		r.doViewChangeSent = true // §9.3: its own STARTVIEWCHANGE counted among the f others
-		r.sendDoViewChange()
-		return
-	}
 	if r.doViewChangeSent || countOthers(r, r.startViewChanges) < r.quorum-1 {
 		return
 	}
@@ -127,13 +119,6 @@ func (r *Replica) maybeStartView() {
 	for _, p := range r.config { // configuration order: the choice is deterministic
 		d := r.doViewChanges[p]
 		if d == nil {
-			continue
-		}
-		if mutation(mutLogByLength) { // §9.2: the longest log wins, v' ignored
-			if best == nil || d.OpNumber > best.OpNumber {
-				best = d
-			}
-			maxCommit = max(maxCommit, d.CommitNumber)
 			continue
 		}
 		if best == nil || d.LastNormalView > best.LastNormalView ||
@@ -217,9 +202,6 @@ func (r *Replica) tickViewChange() {
 	if r.silentTicks >= r.viewChangeTimeout {
 		r.failedViewChanges++
 		r.startViewChange(r.view + 1)
-		return
-	}
-	if mutation(mutNoResendSVC) { // §9.10: nothing is ever resent
 		return
 	}
 	if r.resendTicks >= r.opts.HeartbeatTicks {

@@ -180,8 +180,9 @@ func isWithin(p, dir string) bool {
 }
 
 // skipDirs are the directories, relative to the source root, that the
-// skeleton leaves out: besides these, .git anywhere is left out.
-var skipDirs = []string{"grade-logs"}
+// skeleton leaves out: besides these, .git anywhere is left out. The
+// mutant catalogue would hand students a list of bugs, with their fixes.
+var skipDirs = []string{"grade-logs", "mutants"} // mutants: the catalogue of seeded bugs is for instructors
 
 // cutTree writes the skeleton of the tree src to the directory out: Go
 // files are cut (see cut), other files copied as they are. It reports the
