@@ -1,0 +1,4 @@
+package main
+
+// Part KV (LAB-KV.md).
+var partKV = []Mutant{}

@@ -1,0 +1,4 @@
+package main
+
+// Part SC (LAB-SC.md).
+var partSC = []Mutant{}
