@@ -89,4 +89,15 @@ var partA = []Mutant{
 		Edits: []Edit{edit(viewchange, "	if m.View < r.view {\n		return false\n	}\n	if m.View > r.view {", "	if m.View > r.view {")},
 		Tests: []string{"TestSimSweepA"},
 	},
+	{
+		Name: "timer-by-hand", Part: "A", Breaks: "LAB-A: drawing the timeout yourself (fixed, no backoff) instead of resetViewChangeTimer",
+		Edits: []Edit{edit(viewchange, "	r.resetViewChangeTimer()\n	r.broadcast(Message{Type: MsgStartViewChange, View: v})",
+			"	r.silentTicks, r.resendTicks, r.viewChangeTimeout = 0, 0, r.opts.ViewChangeTicks\n	r.broadcast(Message{Type: MsgStartViewChange, View: v})")},
+		Tests: []string{"TestNoQuorumA"},
+	},
+	{
+		Name: "heartbeat-every-tick", Part: "A", Breaks: "LAB-A: heartbeats on every tick",
+		Edits: []Edit{edit(normal, "	if r.idleTicks < r.opts.HeartbeatTicks && r.commitSent >= r.commitNumber {\n		return\n	}\n", "")},
+		Tests: []string{"TestMessageBudgetA"},
+	},
 }

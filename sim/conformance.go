@@ -61,6 +61,12 @@ func (s *Sim) conformance(i int, in *vr.Message, prev, st vr.State, out []vr.Mes
 			return
 		}
 	}
+	// §5: a replica checkpoints every CheckpointEvery executed ops, so what
+	// it has executed past its latest checkpoint stays below that.
+	if k := s.cfg.CheckpointEvery; k > 0 && st.Executed-st.CheckpointOpNumber >= k {
+		s.failf("conformance/checkpoint", "%s executed op %d but its latest checkpoint is at op %d; with CheckpointEvery %d it must checkpoint every %d executed ops", who(), st.Executed, st.CheckpointOpNumber, k, k)
+		return
+	}
 	// §3 [fix]: a replica in view-change resends STARTVIEWCHANGE every
 	// heartbeat interval.
 	if st.Status == vr.ViewChange && s.now-sl.lastSVC > s.cfg.HeartbeatTicks {

@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"sort"
 	"sync"
 
 	"vrlab/labrpc"
@@ -56,6 +57,18 @@ func (c *Cluster) Drop(name string, rule func(m vr.Message) bool) {
 	c.drops.mu.Lock()
 	defer c.drops.mu.Unlock()
 	c.drops.rules[name] = rule
+}
+
+// dropRuleNames lists the rules in force, sorted.
+func (c *Cluster) dropRuleNames() []string {
+	c.drops.mu.Lock()
+	defer c.drops.mu.Unlock()
+	names := make([]string, 0, len(c.drops.rules))
+	for name := range c.drops.rules {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // Undrop removes the named rule.

@@ -220,12 +220,17 @@ func (c *Cluster) ResetCounters() {
 // Describe is every replica's state on one line each, for failure messages.
 func (c *Cluster) Describe() string {
 	var b strings.Builder
+	if rules := c.dropRuleNames(); len(rules) > 0 {
+		// Links say what Disconnect and Partition did; drop rules cut
+		// messages on top of that.
+		fmt.Fprintf(&b, "\n  drop rules in force (messages they match are lost whatever the links say): %s", strings.Join(rules, "; "))
+	}
 	for i := 0; i < c.n; i++ {
 		st, ok := c.State(i)
 		c.mu.Lock()
 		g := c.group[i]
 		c.mu.Unlock()
-		link := "connected"
+		link := "links up"
 		if g < 0 {
 			link = "cut off"
 		} else if g > 0 {
