@@ -34,9 +34,12 @@ type Replica struct {
 	now               int // ticks since start
 	idleTicks         int // primary: ticks since it last sent to the backups
 	commitSent        int // primary: the commit-number the backups were last told
-	silentTicks       int // ticks since this replica's view last made progress: a PREPARE or COMMIT from
-	// the primary it is normal under, or the start of its view change. View-change messages for the
-	// view it is already changing to do not reset it: a view change whose primary is dead must time out.
+	// silentTicks counts the ticks since this replica's view last made
+	// progress: a PREPARE or COMMIT from the primary it is normal under, or
+	// the start of its view change. View-change messages for the view it is
+	// already changing to do not reset it: a view change whose new primary
+	// is dead must time out and move on.
+	silentTicks       int
 	viewChangeTimeout int // randomised per replica: T..2T-1
 	resendTicks       int // ticks since a stalled sub-protocol last resent
 	failedViewChanges int // view changes in a row abandoned on timeout
