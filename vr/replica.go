@@ -31,9 +31,9 @@ type Replica struct {
 	checkpoint *Checkpoint // latest checkpoint; nil before the first (part D)
 
 	// Timers, in ticks.
-	now               int // ticks since start
-	idleTicks         int // primary: ticks since it last sent to the backups
-	commitSent        int // primary: the commit-number the backups were last told
+	now        int // ticks since start
+	idleTicks  int // primary: ticks since it last sent to the backups
+	commitSent int // primary: the commit-number the backups were last told
 	// silentTicks counts the ticks since this replica's view last made
 	// progress: a PREPARE or COMMIT from the primary it is normal under, or
 	// the start of its view change. View-change messages for the view it is
