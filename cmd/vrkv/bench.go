@@ -2,34 +2,47 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"vrlab/vrnet"
 )
 
 // bench runs c clients, each doing Puts (and a Get every fourth op) back to
 // back for d, and reports throughput and latency.
-func bench(args []string) error {
-	fs := flag.NewFlagSet("bench", flag.ExitOnError)
-	var cf clusterFlags
-	cf.register(fs)
-	clients := fs.Int("c", 1, "concurrent clients (each one op at a time)")
-	d := fs.Duration("d", 10*time.Second, "how long to run")
-	size := fs.Int("value-size", 16, "bytes per value")
-	fs.Parse(args)
-	value := strings.Repeat("v", *size)
-	ctx, cancel := context.WithTimeout(context.Background(), *d)
+func bench(c *cmdline, args []string) (func() error, error) {
+	cf := addClusterFlags(c)
+	clients := c.Int("c", 1, 1, "concurrent `clients` (each one op at a time)")
+	d := c.Duration("d", 10*time.Second, "how long to run: a `duration`")
+	size := c.IntRange("value-size", 16, 0, maxValueSize, "`bytes` per value, 0 to 1 MiB")
+	if err := c.parse(args); err != nil {
+		return nil, err
+	}
+	cfg, err := cf.config("client")
+	if err != nil {
+		return nil, err
+	}
+	return func() error { return runBench(cfg, *clients, *d, *size) }, nil
+}
+
+// maxValueSize bounds bench's values: a PREPARE and a state transfer carry
+// many of them in one frame (vrnet.DefaultMaxFrame, 64 MiB).
+const maxValueSize = 1 << 20
+
+func runBench(cfg vrnet.Config, clients int, d time.Duration, size int) error {
+	value := strings.Repeat("v", size)
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	var mu sync.Mutex
 	var lat []time.Duration
 	errs := 0
 	var wg sync.WaitGroup
 	start := time.Now()
-	for i := 0; i < *clients; i++ {
-		ck, c, err := dialClerk(&cf)
+	for i := 0; i < clients; i++ {
+		ck, c, err := dialClerk(cfg)
 		if err != nil {
 			return err
 		}
@@ -65,7 +78,7 @@ func bench(args []string) error {
 	wg.Wait()
 	elapsed := time.Since(start)
 	if len(lat) == 0 {
-		return fmt.Errorf("no op completed in %v", *d)
+		return fmt.Errorf("no op completed in %v", d)
 	}
 	slices.Sort(lat)
 	pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
@@ -74,7 +87,7 @@ func bench(args []string) error {
 		sum += l
 	}
 	fmt.Printf("clients %d  ops %d  errors %d  %.0f ops/s  latency mean %v p50 %v p99 %v max %v\n",
-		*clients, len(lat), errs, float64(len(lat))/elapsed.Seconds(),
+		clients, len(lat), errs, float64(len(lat))/elapsed.Seconds(),
 		(sum / time.Duration(len(lat))).Round(time.Microsecond), pct(0.50).Round(time.Microsecond),
 		pct(0.99).Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond))
 	return nil

@@ -12,8 +12,8 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -47,35 +47,55 @@ everywhere; replica I listens on the I-th (0-based). Run "vrkv CMD -h" for the
 flags of one command.
 `
 
+// commands parse and check their command lines (flags.go). Each returns
+// the command to run, or the command line's first mistake.
+var commands = map[string]func(c *cmdline, args []string) (func() error, error){
+	"serve":   serve,
+	"get":     clientOp,
+	"put":     clientOp,
+	"append":  clientOp,
+	"status":  status,
+	"cluster": cluster,
+	"certs":   certs,
+	"bench":   bench,
+}
+
+// parseCommand parses and checks command name's flags and arguments; it
+// does nothing else. getenv reads the environment ($VRKV_CLUSTER); -h
+// prints the command's flags to help.
+func parseCommand(name string, args []string, getenv func(string) string, help io.Writer) (func() error, error) {
+	cmd, ok := commands[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown command %q (vrkv help lists them)", name)
+	}
+	return cmd(newCmdline(name, getenv, help), args)
+}
+
 func main() {
 	if len(os.Args) < 2 {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
 	}
-	cmd, args := os.Args[1], os.Args[2:]
-	var err error
-	switch cmd {
-	case "serve":
-		err = serve(args)
-	case "get", "put", "append":
-		err = clientOp(cmd, args)
-	case "status":
-		err = status(args)
-	case "cluster":
-		err = cluster(args)
-	case "certs":
-		err = certs(args)
-	case "bench":
-		err = bench(args)
+	name, args := os.Args[1], os.Args[2:]
+	switch name {
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return
-	default:
-		fmt.Fprintf(os.Stderr, "vrkv: unknown command %q\n\n%s", cmd, usage)
+	}
+	if _, ok := commands[name]; !ok {
+		fmt.Fprintf(os.Stderr, "vrkv: unknown command %q (vrkv help lists them)\n", name)
 		os.Exit(2)
 	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "vrkv %s: %v\n", cmd, err)
+	run, err := parseCommand(name, args, os.Getenv, os.Stdout)
+	if errors.Is(err, errHelp) {
+		return
+	}
+	if err != nil { // a mistake on the command line: one line, status 2
+		fmt.Fprintf(os.Stderr, "vrkv %s: %v\n", name, err)
+		os.Exit(2)
+	}
+	if err := run(); err != nil {
+		fmt.Fprintf(os.Stderr, "vrkv %s: %v\n", name, err)
 		var ee exitError
 		if errors.As(err, &ee) {
 			os.Exit(int(ee))
@@ -88,28 +108,25 @@ type exitError int
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
-// common flags of the commands that talk to a cluster.
+// clusterFlags are the flags of the commands that talk to a cluster.
 type clusterFlags struct {
-	cluster string
-	tlsDir  string
+	peers  *[]string
+	tlsDir *string
 }
 
-func (c *clusterFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.cluster, "cluster", os.Getenv("VRKV_CLUSTER"), "host:port of every replica, comma-separated (default $VRKV_CLUSTER)")
-	fs.StringVar(&c.tlsDir, "tls", "", "directory of the cluster's CA and certificates (vrkv certs): use mutual TLS")
+func addClusterFlags(c *cmdline) clusterFlags {
+	return clusterFlags{
+		peers:  c.Cluster(),
+		tlsDir: c.String("tls", "", "`directory` of the cluster's CA and certificates (vrkv certs): use mutual TLS"),
+	}
 }
 
-func (c *clusterFlags) config(role string, logger *slog.Logger) (vrnet.Config, error) {
-	if c.cluster == "" {
-		return vrnet.Config{}, errors.New("--cluster is required")
-	}
-	peers := strings.Split(c.cluster, ",")
-	for i, p := range peers {
-		peers[i] = strings.TrimSpace(p)
-	}
-	cfg := vrnet.Config{Peers: peers, Logger: logger}
-	if c.tlsDir != "" {
-		t, err := vrnet.LoadTLS(c.tlsDir, role)
+// config checks --tls, after parsing, and makes the vrnet.Config of role
+// (replica or client).
+func (cf clusterFlags) config(role string) (vrnet.Config, error) {
+	cfg := vrnet.Config{Peers: *cf.peers}
+	if *cf.tlsDir != "" {
+		t, err := checkTLSDir(*cf.tlsDir, role)
 		if err != nil {
 			return cfg, err
 		}
@@ -118,39 +135,41 @@ func (c *clusterFlags) config(role string, logger *slog.Logger) (vrnet.Config, e
 	return cfg, nil
 }
 
-func newLogger(level string) (*slog.Logger, error) {
+func newLogger(level string) *slog.Logger {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
+		panic(err) // checked by parseLevel
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
 }
 
-func serve(args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ExitOnError)
-	var cf clusterFlags
-	cf.register(fs)
-	id := fs.Int("id", -1, "this replica's index in --cluster (0-based)")
-	listen := fs.String("listen", "", "address to listen on (default: this replica's address in --cluster)")
-	recover := fs.Bool("recover", false, "restarting after a crash: get the state back from the others (VR recovery)")
-	checkpoint := fs.Int("checkpoint", 1000, "checkpoint (and compact the log) every this many ops; 0 = never")
-	level := fs.String("log-level", "info", "debug, info, warn or error")
-	fs.Parse(args)
-	if fs.NArg() != 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+func serve(c *cmdline, args []string) (func() error, error) {
+	cf := addClusterFlags(c)
+	id := c.Index("id", "this replica's `index` in --cluster (0-based)")
+	listen := c.Addr("listen", "`host:port` to listen on; the host may be empty (default: this replica's address in --cluster)", true)
+	recover := c.Bool("recover", "restarting after a crash: get the state back from the others (VR recovery)")
+	checkpoint := c.Int("checkpoint", 1000, 0, "checkpoint (and compact the log) every this many `ops`; 0 = never")
+	level := c.LogLevel("log-level", "info", "log `level`: debug, info, warn or error")
+	if err := c.parse(args); err != nil {
+		return nil, err
 	}
-	logger, err := newLogger(*level)
-	if err != nil {
-		return err
+	if n := len(*cf.peers); *id >= n {
+		return nil, fmt.Errorf("--id: %d is not an index of --cluster, which has %d replicas (0-%d)", *id, n, n-1)
 	}
-	cfg, err := cf.config("replica", logger)
+	cfg, err := cf.config("replica")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cfg.ID, cfg.Listen = *id, *listen
+	return func() error { return runServe(cfg, *recover, *checkpoint, *level) }, nil
+}
+
+func runServe(cfg vrnet.Config, recover bool, checkpoint int, level string) error {
+	logger := newLogger(level)
+	cfg.Logger = logger
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	rep, err := vrnet.StartReplica(cfg, kvvr.NewStore(), vr.Options{Recovering: *recover, CheckpointEvery: *checkpoint})
+	rep, err := vrnet.StartReplica(cfg, kvvr.NewStore(), vr.Options{Recovering: recover, CheckpointEvery: checkpoint})
 	if err != nil {
 		return err
 	}
@@ -180,12 +199,8 @@ func serve(args []string) error {
 	return nil
 }
 
-func dialClerk(cf *clusterFlags) (*kvvr.Clerk, *vrnet.Client, error) {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	cfg, err := cf.config("client", logger)
-	if err != nil {
-		return nil, nil, err
-	}
+func dialClerk(cfg vrnet.Config) (*kvvr.Clerk, *vrnet.Client, error) {
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	c, err := vrnet.NewClient(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -193,27 +208,33 @@ func dialClerk(cf *clusterFlags) (*kvvr.Clerk, *vrnet.Client, error) {
 	return kvvr.NewClerk(vr.NewClient(len(cfg.Peers), c)), c, nil
 }
 
-func clientOp(op string, args []string) error {
-	fs := flag.NewFlagSet(op, flag.ExitOnError)
-	var cf clusterFlags
-	cf.register(fs)
-	timeout := fs.Duration("timeout", 10*time.Second, "give up after this long")
-	fs.Parse(args)
-	want := 2
-	if op == "get" {
-		want = 1
+// clientOp is get, put and append.
+func clientOp(c *cmdline, args []string) (func() error, error) {
+	cf := addClusterFlags(c)
+	timeout := c.Duration("timeout", 10*time.Second, "give up after this `duration`")
+	positional := []string{"KEY", "VALUE"}
+	if c.name == "get" {
+		positional = positional[:1]
 	}
-	if fs.NArg() != want {
-		return fmt.Errorf("expected %d arguments (KEY%s), got %d", want, map[bool]string{true: " VALUE"}[want == 2], fs.NArg())
+	if err := c.parse(args, positional...); err != nil {
+		return nil, err
 	}
-	ck, c, err := dialClerk(&cf)
+	cfg, err := cf.config("client")
+	if err != nil {
+		return nil, err
+	}
+	op, key, value := c.name, c.fs.Arg(0), c.fs.Arg(1)
+	return func() error { return runClientOp(cfg, op, key, value, *timeout) }, nil
+}
+
+func runClientOp(cfg vrnet.Config, op, key, value string, timeout time.Duration) error {
+	ck, c, err := dialClerk(cfg)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	key := fs.Arg(0)
 	switch op {
 	case "get":
 		var v string
@@ -221,27 +242,31 @@ func clientOp(op string, args []string) error {
 			fmt.Println(v)
 		}
 	case "put":
-		err = ck.PutContext(ctx, key, fs.Arg(1))
+		err = ck.PutContext(ctx, key, value)
 	case "append":
-		err = ck.AppendContext(ctx, key, fs.Arg(1))
+		err = ck.AppendContext(ctx, key, value)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("no answer within %v (is a majority of the cluster up?)%s", *timeout,
+		return fmt.Errorf("no answer within %v (is a majority of the cluster up?)%s", timeout,
 			map[bool]string{true: "; a write given up on may still take effect"}[op != "get"])
 	}
 	return err
 }
 
-func status(args []string) error {
-	fs := flag.NewFlagSet("status", flag.ExitOnError)
-	var cf clusterFlags
-	cf.register(fs)
-	fs.Parse(args)
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	cfg, err := cf.config("client", logger)
-	if err != nil {
-		return err
+func status(c *cmdline, args []string) (func() error, error) {
+	cf := addClusterFlags(c)
+	if err := c.parse(args); err != nil {
+		return nil, err
 	}
+	cfg, err := cf.config("client")
+	if err != nil {
+		return nil, err
+	}
+	return func() error { return runStatus(cfg) }, nil
+}
+
+func runStatus(cfg vrnet.Config) error {
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	c, err := vrnet.NewClient(cfg)
 	if err != nil {
 		return err
@@ -270,61 +295,82 @@ func status(args []string) error {
 	return nil
 }
 
-func certs(args []string) error {
-	fs := flag.NewFlagSet("certs", flag.ExitOnError)
-	dir := fs.String("dir", "", "directory to write ca.pem, replica.pem, client.pem and their keys into")
-	hosts := fs.String("hosts", "127.0.0.1,::1,localhost", "names and IP addresses the replicas' certificate is valid for")
-	fs.Parse(args)
-	if *dir == "" {
-		return errors.New("--dir is required")
+func certs(c *cmdline, args []string) (func() error, error) {
+	dir := c.String("dir", "", "`directory` to write ca.pem, replica.pem, client.pem and their keys into (need not exist)")
+	c.Required("dir")
+	hosts := define(c, "hosts", []string{"127.0.0.1", "::1", "localhost"}, "127.0.0.1,::1,localhost",
+		"`names` and IP addresses the replicas' certificate is valid for, comma-separated", parseHosts).p
+	if err := c.parse(args); err != nil {
+		return nil, err
 	}
-	if err := vrnet.GenerateDevCerts(*dir, strings.Split(*hosts, ",")); err != nil {
-		return err
+	if err := checkNewCA("--dir", *dir); err != nil {
+		return nil, err
 	}
-	fmt.Printf("wrote a development CA and certificates into %s (replicas valid for %s)\n", *dir, *hosts)
-	return nil
+	return func() error {
+		if err := vrnet.GenerateDevCerts(*dir, *hosts); err != nil {
+			return err
+		}
+		fmt.Printf("wrote a development CA and certificates into %s (replicas valid for %s)\n", *dir, strings.Join(*hosts, ","))
+		return nil
+	}, nil
 }
 
 // cluster runs n replicas of this binary on 127.0.0.1 as child processes
 // until SIGINT or SIGTERM.
-func cluster(args []string) error {
-	fs := flag.NewFlagSet("cluster", flag.ExitOnError)
-	n := fs.Int("n", 3, "number of replicas (2f+1 tolerates f failures)")
-	basePort := fs.Int("base-port", 7001, "replica i listens on 127.0.0.1:base-port+i")
-	tlsDir := fs.String("tls", "", "use mutual TLS with the certificates in this directory; generated there if it has none")
-	checkpoint := fs.Int("checkpoint", 1000, "checkpoint every this many ops; 0 = never")
-	level := fs.String("log-level", "info", "the replicas' log level: debug, info, warn or error")
-	fs.Parse(args)
-	if *n < 1 {
-		return errors.New("-n must be at least 1")
+func cluster(c *cmdline, args []string) (func() error, error) {
+	n := c.Int("n", 3, 1, "`number` of replicas (2f+1 tolerates f failures)")
+	basePort := c.IntRange("base-port", 7001, 1, 65535, "replica i listens on 127.0.0.1:`port`+i")
+	tlsDir := c.String("tls", "", "use mutual TLS with the certificates in this `directory`; generated there if it has no ca.pem")
+	checkpoint := c.Int("checkpoint", 1000, 0, "checkpoint every this many `ops`; 0 = never")
+	level := c.LogLevel("log-level", "info", "the replicas' log `level`: debug, info, warn or error")
+	if err := c.parse(args); err != nil {
+		return nil, err
 	}
+	if last := *basePort + *n - 1; last > 65535 {
+		return nil, fmt.Errorf("-n %d from --base-port %d: replica %d's port %d is above 65535", *n, *basePort, *n-1, last)
+	}
+	if *tlsDir != "" {
+		var err error
+		if _, statErr := os.Stat(filepath.Join(*tlsDir, "ca.pem")); statErr == nil {
+			_, err = checkTLSDir(*tlsDir, "replica") // the replicas will load it
+		} else {
+			err = checkNewCA("--tls", *tlsDir) // generated there
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return func() error { return runCluster(*n, *basePort, *tlsDir, *checkpoint, *level) }, nil
+}
+
+func runCluster(n, basePort int, tlsDir string, checkpoint int, level string) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
 	var addrs []string
-	for i := 0; i < *n; i++ {
-		addrs = append(addrs, fmt.Sprintf("127.0.0.1:%d", *basePort+i))
+	for i := 0; i < n; i++ {
+		addrs = append(addrs, fmt.Sprintf("127.0.0.1:%d", basePort+i))
 	}
 	clusterArg := strings.Join(addrs, ",")
 	tlsArgs := []string{}
-	if *tlsDir != "" {
-		if _, err := os.Stat(filepath.Join(*tlsDir, "ca.pem")); err != nil {
-			if err := vrnet.GenerateDevCerts(*tlsDir, nil); err != nil {
+	if tlsDir != "" {
+		if _, err := os.Stat(filepath.Join(tlsDir, "ca.pem")); err != nil {
+			if err := vrnet.GenerateDevCerts(tlsDir, nil); err != nil {
 				return err
 			}
-			fmt.Fprintf(os.Stderr, "vrkv cluster: generated a development CA and certificates in %s\n", *tlsDir)
+			fmt.Fprintf(os.Stderr, "vrkv cluster: generated a development CA and certificates in %s\n", tlsDir)
 		}
-		tlsArgs = []string{"--tls", *tlsDir}
+		tlsArgs = []string{"--tls", tlsDir}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var procs []*exec.Cmd
 	var wg sync.WaitGroup
-	exited := make(chan int, *n)
-	for i := 0; i < *n; i++ {
+	exited := make(chan int, n)
+	for i := 0; i < n; i++ {
 		cmd := exec.Command(self, slices.Concat([]string{"serve", "--id", fmt.Sprint(i), "--cluster", clusterArg,
-			"--checkpoint", fmt.Sprint(*checkpoint), "--log-level", *level}, tlsArgs)...)
+			"--checkpoint", fmt.Sprint(checkpoint), "--log-level", level}, tlsArgs)...)
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // ^C reaches the children through us only
 		if err := cmd.Start(); err != nil {
@@ -346,16 +392,16 @@ func cluster(args []string) error {
 		}(i)
 	}
 	tlsHint := ""
-	if *tlsDir != "" {
-		tlsHint = " --tls " + *tlsDir
+	if tlsDir != "" {
+		tlsHint = " --tls " + tlsDir
 	}
-	fmt.Printf("vrkv cluster: %d replicas on %s (pids", *n, clusterArg)
+	fmt.Printf("vrkv cluster: %d replicas on %s (pids", n, clusterArg)
 	for _, p := range procs {
 		fmt.Printf(" %d", p.Process.Pid)
 	}
 	fmt.Printf("); ^C stops them. Try:\n  vrkv put --cluster %s%s greeting hello\n  vrkv get --cluster %s%s greeting\n",
 		clusterArg, tlsHint, clusterArg, tlsHint)
-	alive := *n
+	alive := n
 	for alive > 0 {
 		select {
 		case <-ctx.Done():
