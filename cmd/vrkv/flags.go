@@ -264,12 +264,14 @@ func parseInt(s string, min, max int) (int, error) {
 	switch {
 	case err != nil:
 		return 0, bad(s, "is not an integer")
+	case (n < min || n > max) && max != maxInt:
+		return 0, bad(s, "is not in %d-%d", min, max)
 	case n < min && min == 1:
 		return 0, bad(s, "is not positive")
 	case n < min && min == 0:
 		return 0, bad(s, "is negative")
-	case n < min || n > max:
-		return 0, bad(s, "is not in %d-%d", min, max)
+	case n < min:
+		return 0, bad(s, "is less than %d", min)
 	}
 	return n, nil
 }
