@@ -117,8 +117,15 @@ func define[T any](c *cmdline, name string, def T, defText, help string, parse f
 
 // The flag kinds.
 
-func (c *cmdline) String(name, def, help string) *string {
-	return define(c, name, def, def, help, func(s string) (string, error) { return s, nil }).p
+// Dir is a directory's path; given, it must not be empty (--tls= from an
+// unset variable in a script would otherwise mean plain TCP).
+func (c *cmdline) Dir(name, help string) *string {
+	return define(c, name, "", "", help, func(s string) (string, error) {
+		if s == "" {
+			return "", bad(s, "is empty")
+		}
+		return s, nil
+	}).p
 }
 
 func (c *cmdline) Bool(name, help string) *bool {
@@ -192,17 +199,13 @@ func (c *cmdline) Cluster() *[]string {
 	return v.p
 }
 
-// Required makes a flag that has no sensible default compulsory, and not
-// empty.
+// Required makes a flag that has no sensible default compulsory.
 func (c *cmdline) Required(name string) {
 	c.checks = append(c.checks, func() error {
 		set := false
 		c.fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 		if !set {
 			return fmt.Errorf("%s is required", dashed(name))
-		}
-		if v := c.fs.Lookup(name).Value.String(); v == "" {
-			return fmt.Errorf("%s: %w", dashed(name), bad(v, "is empty"))
 		}
 		return nil
 	})

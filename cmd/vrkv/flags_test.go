@@ -112,6 +112,7 @@ var cliCases = []struct {
 	{"serve --id 0 --cluster a:7000 --checkpoint 1e3", "", `^--checkpoint: "1e3" is not an integer$`},
 	{"serve --id 0 --cluster a:7000 --log-level loud", "", `^--log-level: "loud" is not a log level \(debug, info, warn or error\)$`},
 	{"serve --id 0 --cluster a:7000 --log-level", "", `^flag needs an argument: -log-level$`},
+	{"serve --id 0 --cluster a:7000 --tls=", "", `^--tls: "" is empty$`},
 	{"serve --id 0 --cluster a:7000 --tls MISSING", "", `^--tls: ".*missing" does not exist \(make it with vrkv certs --dir .*\)$`},
 	{"serve --id 0 --cluster a:7000 --tls FILE", "", `^--tls: ".*ca.pem" is not a directory$`},
 	{"serve --id 0 --cluster a:7000 --tls EMPTY", "", `^--tls: ".*empty" has no ca.pem \(vrkv certs makes it\)$`},
@@ -155,6 +156,7 @@ var cliCases = []struct {
 	{"status", "a:7000", ""},
 	{"status --cluster a:7000,[::1]:99999", "", `^--cluster: "\[::1\]:99999" .*1-65535`},
 	{"status", "", `^--cluster is required`},
+	{"status --cluster a:7000 --tls ", "", `^--tls: "" is empty$`},
 	{"status --cluster a:7000 --tls JUNKCA", "", `^--tls: .*ca.pem holds no PEM certificate$`},
 	{"status --cluster a:7000 now", "", `^unexpected argument "now": status takes none$`},
 
@@ -169,6 +171,7 @@ var cliCases = []struct {
 	{"cluster --base-port 0", "", `^--base-port: "0" is not in 1-65535$`},
 	{"cluster --base-port 65536", "", `^--base-port: "65536" is not in 1-65535$`},
 	{"cluster --base-port 65534", "", `^-n 3 from --base-port 65534: replica 2's port 65536 is above 65535$`},
+	{"cluster --tls ", "", `^--tls: "" is empty$`},
 	{"cluster --tls FILE", "", `^--tls: ".*ca.pem" is not a directory$`},
 	{"cluster --tls JUNKREPLICA", "", `^--tls: ".*junkreplica" replica.pem and replica-key.pem: `},
 	{"cluster --checkpoint -1", "", `^--checkpoint: "-1" is negative$`},

@@ -117,7 +117,7 @@ type clusterFlags struct {
 func addClusterFlags(c *cmdline) clusterFlags {
 	return clusterFlags{
 		peers:  c.Cluster(),
-		tlsDir: c.String("tls", "", "`directory` of the cluster's CA and certificates (vrkv certs): use mutual TLS"),
+		tlsDir: c.Dir("tls", "`directory` of the cluster's CA and certificates (vrkv certs): use mutual TLS"),
 	}
 }
 
@@ -296,7 +296,7 @@ func runStatus(cfg vrnet.Config) error {
 }
 
 func certs(c *cmdline, args []string) (func() error, error) {
-	dir := c.String("dir", "", "`directory` to write ca.pem, replica.pem, client.pem and their keys into (need not exist)")
+	dir := c.Dir("dir", "`directory` to write ca.pem, replica.pem, client.pem and their keys into (need not exist)")
 	c.Required("dir")
 	hosts := define(c, "hosts", []string{"127.0.0.1", "::1", "localhost"}, "127.0.0.1,::1,localhost",
 		"`names` and IP addresses the replicas' certificate is valid for, comma-separated", parseHosts).p
@@ -320,7 +320,7 @@ func certs(c *cmdline, args []string) (func() error, error) {
 func cluster(c *cmdline, args []string) (func() error, error) {
 	n := c.Int("n", 3, 1, "`number` of replicas (2f+1 tolerates f failures)")
 	basePort := c.IntRange("base-port", 7001, 1, 65535, "replica i listens on 127.0.0.1:`port`+i")
-	tlsDir := c.String("tls", "", "use mutual TLS with the certificates in this `directory`; generated there if it has no ca.pem")
+	tlsDir := c.Dir("tls", "use mutual TLS with the certificates in this `directory`; generated there if it has no ca.pem")
 	checkpoint := c.Int("checkpoint", 1000, 0, "checkpoint every this many `ops`; 0 = never")
 	level := c.LogLevel("log-level", "info", "the replicas' log `level`: debug, info, warn or error")
 	if err := c.parse(args); err != nil {
