@@ -112,7 +112,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, out terminal)
 		fmt.Fprint(stdout, usage)
 		return 0
 	case errors.As(err, new(usageError)):
-		fmt.Fprintf(stderr, "vrlog: %v (vrlog -h for help)\n", err)
+		fmt.Fprintf(stderr, "vrlog: %v; see vrlog -h\n", err)
 		return 2
 	default:
 		fmt.Fprintf(stderr, "vrlog: %v\n", err)
@@ -227,7 +227,7 @@ func parseBound(name, s string) (bound, error) {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 {
-		return bound{}, usagef("%s %s: want a duration such as 1.2s or 341ms, or a number of ms (ticks, for the simulator)", name, s)
+		return bound{}, usagef("%s %s: want a duration such as 1.2s or 341ms, or a plain number of ms or simulator ticks", name, s)
 	}
 	return bound{set: true, d: d}, nil
 }
@@ -359,7 +359,7 @@ func checkTopics(topics []string, lines []line) error {
 		if slices.ContainsFunc(lines, func(l line) bool { return l.ev != nil && l.ev.topic == t }) {
 			continue
 		}
-		return usagef("-topics: unknown topic %q (VRDEBUG's: %s; the simulator's: %s)",
+		return usagef("-topics: unknown topic %q: VRDEBUG's are %s, the simulator's %s",
 			t, strings.Join(vrTopics, ","), strings.Join(simKinds, ","))
 	}
 	return nil

@@ -61,7 +61,7 @@ var (
 	//	    370 vr      recovery R0 recovered in view 1 from R1 (n=11 k=10)
 	simLine  = regexp.MustCompile(`^\s*(\d+) ([a-zA-Z]+)\s+(.*)$`)
 	vrInSim  = regexp.MustCompile(`^([a-z]+)\s+(.*)$`)
-	replicaR = regexp.MustCompile(`\bR(\d+)\b`)          // R2
+	replicaR = regexp.MustCompile(`\bR(\d+)\b`)           // R2
 	arrow    = regexp.MustCompile(`\b(\d+)→(\d+)\b`)      // 0→1, as in "COMMIT 0→1 v0 n0 k0"
 	toR      = regexp.MustCompile(`^(?:R|c)\d+→R(\d+)\b`) // R0→R4 or c0→R0, as in "deliver R0→R4 PREPARE ..."
 

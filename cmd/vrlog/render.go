@@ -88,14 +88,20 @@ func (p *printer) passThrough(s string) {
 //
 //	   time topic    │ R0        │ R1        │ R2
 //	─────────────────┼───────────┼───────────┼───────────
-func (p *printer) printHeader() {
+//
+// A simulator trace's time is a tick.
+func (p *printer) printHeader(sim bool) {
 	names := make([]string, len(p.cols))
 	rules := make([]string, len(p.cols))
 	for i, r := range p.cols {
 		names[i] = pad(fmt.Sprintf("R%d", r), p.width)
 		rules[i] = strings.Repeat("─", p.width)
 	}
-	gutter := fmt.Sprintf("%*s %-*s", p.stampWidth, "time", topicWidth, "topic")
+	time := "time"
+	if sim {
+		time = "tick"
+	}
+	gutter := fmt.Sprintf("%*s %-*s", p.stampWidth, time, topicWidth, "topic")
 	p.println(gutter + sep + strings.Join(names, sep))
 	p.println(strings.Repeat("─", runeLen(gutter)) + "─┼─" + strings.Join(rules, "─┼─"))
 }
@@ -105,7 +111,7 @@ func (p *printer) printHeader() {
 // for an event about no replica).
 func (p *printer) print(e *event) {
 	if p.header {
-		p.printHeader()
+		p.printHeader(e.sim)
 		p.header = false
 	}
 	col := -1 // index in p.cols of the event's column; -1: all of them
@@ -119,11 +125,14 @@ func (p *printer) print(e *event) {
 		width = p.spanWidth()
 	}
 	c := p.colors[e.topic]
-	paint := func(s string) string {
-		if c == nil {
-			return s
+	// cell is text in the topic's colour, padded with blanks to width.
+	// The blanks stay uncoloured.
+	cell := func(text string, width int) string {
+		s := text
+		if c != nil && text != "" {
+			s = c.Sprint(text)
 		}
-		return c.Sprint(s)
+		return s + strings.Repeat(" ", max(0, width-runeLen(text)))
 	}
 	for i, text := range wrap(e.text, width) {
 		// The time and topic go on the first line only.
@@ -132,14 +141,14 @@ func (p *printer) print(e *event) {
 			stamp, topic = e.stamp, e.topic
 		}
 		var b strings.Builder
-		fmt.Fprintf(&b, "%*s %s", p.stampWidth, stamp, paint(pad(topic, topicWidth)))
+		fmt.Fprintf(&b, "%*s %s", p.stampWidth, stamp, cell(topic, topicWidth))
 		if col < 0 {
-			b.WriteString(sep + paint(text))
+			b.WriteString(sep + cell(text, 0))
 		} else {
 			for j := range p.cols {
 				b.WriteString(sep)
 				if j == col {
-					b.WriteString(paint(pad(text, p.width)))
+					b.WriteString(cell(text, p.width))
 				} else {
 					b.WriteString(strings.Repeat(" ", p.width))
 				}
