@@ -19,6 +19,8 @@ import (
 //	fail.log    VRDEBUG=view go test -count=1 -v -run TestOwnStartViewChangeA ./tests,
 //	            failing on a seeded bug (its own STARTVIEWCHANGE counted)
 //	sim.log     go run ./cmd/vrsim -seed 5 -trace -vr, some stretches of it
+//	sim-fail.log  go run ./cmd/vrsim -seed 37 -trace -vr -part A, failing on
+//	            the same seeded bug
 //
 // Each case's expected output is in testdata/golden/NAME.out: what vrlog
 // printed, then what it printed on standard error and its exit status, if
@@ -43,6 +45,7 @@ var goldenCases = []struct {
 	{name: "multi", args: []string{"-n", "20", "multi.log"}},
 	{name: "multi-test", args: []string{"-n", "20", "-test", "TestPrimaryFailureA", "multi.log"}},
 	{name: "sim", args: []string{"-n", "30", "sim.log"}},
+	{name: "sim-fail", args: []string{"-n", "16", "-topics", "view,send,FAIL", "-from", "40", "sim-fail.log"}},
 
 	// Lines that are not log lines pass through, whatever the filters.
 	{name: "fail", args: []string{"fail.log"}},
