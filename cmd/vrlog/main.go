@@ -253,6 +253,9 @@ func vrlog(args []string, stdin io.Reader, stdout io.Writer, out terminal) error
 		return err
 	}
 	in := stdin
+	if f, ok := stdin.(*os.File); ok && file == "" && term.IsTerminal(int(f.Fd())) {
+		return usagef("no log to read: name a file, or pipe one in")
+	}
 	if file != "" && file != "-" {
 		f, err := os.Open(file)
 		if err != nil {
@@ -285,6 +288,9 @@ func vrlog(args []string, stdin io.Reader, stdout io.Writer, out terminal) error
 		}
 	}
 	for _, r := range cols {
+		if n == 0 {
+			return usagef("-replicas: this log names no replica")
+		}
 		if r >= n {
 			return usagef("-replicas: no R%d in this log, which has R0 to R%d", r, n-1)
 		}
