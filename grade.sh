@@ -382,6 +382,11 @@ grade() {
 					tail -n "$TAIL_LINES" "$log" | sed 's/^/    | /'
 				fi
 				echo "    --- full log: $log_dir/$name.log"
+				if [[ -n ${VRDEBUG:-} ]]; then
+					echo "    --- read it by replica: go run ./cmd/vrlog $log_dir/$name.log"
+				else
+					echo "    --- for a trace by replica: VRDEBUG=view,state ./grade.sh $p, then go run ./cmd/vrlog on the kept log"
+				fi
 			fi
 		done
 	done
@@ -472,7 +477,7 @@ stress() {
 			if [[ -t 1 ]]; then
 				printf '\r\033[K'
 			fi
-			echo "FAIL $name run $i: log in $log_dir/$name-$i.log"
+			echo "FAIL $name run $i: log in $log_dir/$name-$i.log (by replica: go run ./cmd/vrlog $log_dir/$name-$i.log)"
 			if $verbose; then
 				sed 's/^/    | /' "$log_dir/$name-$i.log"
 			fi
