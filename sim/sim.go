@@ -2,12 +2,12 @@ package sim
 
 import (
 	"fmt"
-	"math/bits"
 	"math/rand/v2"
 	"runtime/debug"
 	"strconv"
 	"strings"
 
+	"vrlab/sim/check"
 	"vrlab/vr"
 )
 
@@ -121,7 +121,7 @@ type Sim struct {
 	clients    []*client
 	clientByID map[int64]*client
 	net        network
-	chk        checker
+	chk        *check.Log
 
 	partUntil int // active partition ends at this tick; 0 = none
 
@@ -137,7 +137,7 @@ type Sim struct {
 func Run(cfg Config, opts Options) Result {
 	s := newSim(cfg, opts)
 	s.run()
-	s.stats.Committed = s.chk.committedMax()
+	s.stats.Committed = s.chk.CommittedMax()
 	for _, c := range s.clients {
 		s.stats.Completed += c.completed
 		s.stats.MaxLatency = max(s.stats.MaxLatency, c.maxLatency)
@@ -158,7 +158,7 @@ func newSim(cfg Config, opts Options) *Sim {
 		okSent:     map[int][]int{},
 		h:          0xcbf29ce484222325,
 	}
-	s.chk = newChecker(s)
+	s.chk = check.NewLog(func(name, msg string) { s.failf(name, "%s", msg) }, s.who)
 	s.net.init(cfg.Replicas + cfg.Clients)
 	s.net.minDelay, s.net.maxDelay = cfg.MinDelay, cfg.MaxDelay
 	s.net.longRate, s.net.longMax = cfg.LongDelayRate, max(cfg.LongDelayMax, cfg.MaxDelay)
@@ -214,7 +214,7 @@ func (s *Sim) runUntil(stop func() bool) {
 				s.stats.LivenessTook = s.now - s.healAt
 				s.stats.LivenessUse = 100 * s.stats.LivenessTook / s.cfg.LivenessTicks
 				if s.trace != nil {
-					s.tracef("done    converged %d ticks after the heal: %d ops committed", s.now-s.healAt, s.chk.committedMax())
+					s.tracef("done    converged %d ticks after the heal: %d ops committed", s.now-s.healAt, s.chk.CommittedMax())
 				}
 				s.stats.Ticks = s.now
 				return
@@ -258,7 +258,7 @@ func (s *Sim) start(i int, recovering bool) {
 	sl.r, sl.up = r, true
 	sl.prev = r.State()
 	if sl.prev.IsPrimary {
-		s.chk.primary(sl.prev.View, i, sl.life)
+		s.chk.Primary(sl.prev.View, i, sl.life)
 	}
 	sl.svcFrom = map[int]uint32{}
 	sl.lastSVC = s.now
@@ -325,7 +325,7 @@ func (s *Sim) after(i int, in *vr.Message) {
 		return
 	}
 	if st.IsPrimary && (!prev.IsPrimary || prev.View != st.View) {
-		s.chk.primary(st.View, i, sl.life)
+		s.chk.Primary(st.View, i, sl.life)
 		s.stats.MaxView = max(s.stats.MaxView, st.View)
 	}
 	if s.cfg.Conformance {
@@ -336,7 +336,7 @@ func (s *Sim) after(i int, in *vr.Message) {
 			return
 		}
 		m := &out[k]
-		s.chk.message(i, m)
+		s.chk.Message(m)
 		switch m.Type {
 		case vr.MsgStartViewChange:
 			sl.lastSVC = s.now
@@ -361,56 +361,14 @@ func (s *Sim) after(i int, in *vr.Message) {
 	}
 }
 
-// conformance checks what the protocol says a replica may do (rules of
-// VR-PROTOCOL.md that the end-to-end checks see only indirectly).
+// conformance checks what the protocol says a replica may do: the rules of
+// package check, shared with the search, and the one about time.
 func (s *Sim) conformance(i int, in *vr.Message, prev, st vr.State, out []vr.Message) {
 	sl := s.reps[i]
-	who := func() string { return s.who(i, sl.life) }
-	f := s.cfg.f()
-	// §4 [fix]: a recovering replica takes part in nothing until it has
-	// recovered, which only a RECOVERYRESPONSE completes, into status normal.
-	if prev.Status == vr.Recovering {
-		if st.Status != vr.Recovering && (st.Status != vr.Normal || in == nil || in.Type != vr.MsgRecoveryResponse) {
-			s.failf("conformance/recovering", "%s left recovery for %v (view %d) on %v, not by completing recovery", who(), st.Status, st.View, msgOrTick(in))
-			return
-		}
-		for k := range out {
-			if t := out[k].Type; t != vr.MsgRecovery && !(t == vr.MsgPrepareOK && st.Status == vr.Normal) {
-				s.failf("conformance/recovering", "%s sent %v while recovering", who(), &out[k])
-				return
-			}
-		}
-	}
-	// §6 [fix]: last-normal-view changes only on entering status normal.
-	if st.LastNormalView != prev.LastNormalView && st.Status != vr.Normal {
-		s.failf("conformance/view", "%s set last-normal-view %d→%d in status %v (view %d), not by becoming normal", who(), prev.LastNormalView, st.LastNormalView, st.Status, st.View)
+	step := check.Step{Who: s.who(i, sl.life), Self: i, F: s.cfg.f(), In: in, Prev: prev, St: st, Out: out, SVCFrom: sl.svcFrom, OKSent: s.okSent}
+	if name, msg := check.Rules(&step); name != "" {
+		s.failf(name, "%s", msg)
 		return
-	}
-	// §3 step 2: DOVIEWCHANGE only with STARTVIEWCHANGE from f others; the
-	// new primary starts the view only after the same (its own DOVIEWCHANGE).
-	for k := range out {
-		if m := &out[k]; m.Type == vr.MsgDoViewChange && bits.OnesCount32(sl.svcFrom[m.View]) < f {
-			s.failf("conformance/viewchange", "%s sent %v having received STARTVIEWCHANGE for view %d from only %d others (needs f=%d)", who(), m, m.View, bits.OnesCount32(sl.svcFrom[m.View]), f)
-			return
-		}
-	}
-	if st.IsPrimary && st.Status == vr.Normal && prev.Status == vr.ViewChange && bits.OnesCount32(sl.svcFrom[st.View]) < f {
-		s.failf("conformance/viewchange", "%s started view %d having received STARTVIEWCHANGE for it from only %d others (needs f=%d)", who(), st.View, bits.OnesCount32(sl.svcFrom[st.View]), f)
-		return
-	}
-	// §2 step 5: the primary commits op k only once f backups sent
-	// PREPAREOK for k (or later) in this view.
-	if st.IsPrimary && prev.IsPrimary && prev.View == st.View && st.CommitNumber > prev.CommitNumber {
-		acks := 0
-		for j, n := range s.okSent[st.View] {
-			if j != i && n >= st.CommitNumber {
-				acks++
-			}
-		}
-		if acks < f {
-			s.failf("conformance/commit", "%s committed op %d in view %d with PREPAREOK for it from only %d backups (needs f=%d)", who(), st.CommitNumber, st.View, acks, f)
-			return
-		}
 	}
 	// §3 [fix]: a replica in view-change resends STARTVIEWCHANGE every
 	// heartbeat interval.
@@ -420,16 +378,9 @@ func (s *Sim) conformance(i int, in *vr.Message, prev, st vr.State, out []vr.Mes
 			resent = resent || out[k].Type == vr.MsgStartViewChange
 		}
 		if !resent {
-			s.failf("conformance/resend", "%s has been in view-change for view %d %d ticks without resending STARTVIEWCHANGE", who(), st.View, s.now-sl.lastSVC)
+			s.failf("conformance/resend", "%s has been in view-change for view %d %d ticks without resending STARTVIEWCHANGE", step.Who, st.View, s.now-sl.lastSVC)
 		}
 	}
-}
-
-func msgOrTick(m *vr.Message) string {
-	if m == nil {
-		return "a tick"
-	}
-	return m.String()
 }
 
 // deliver hands a message that arrived to its node.
@@ -646,8 +597,8 @@ func (s *Sim) converged() bool {
 			return false
 		}
 	}
-	if first.OpNumber < s.chk.committedMax() {
-		s.failf("agreement", "committed ops lost: every replica converged on op %d in view %d, but op %d was committed", first.OpNumber, first.View, s.chk.committedMax())
+	if first.OpNumber < s.chk.CommittedMax() {
+		s.failf("agreement", "committed ops lost: every replica converged on op %d in view %d, but op %d was committed", first.OpNumber, first.View, s.chk.CommittedMax())
 		return false
 	}
 	return true
@@ -669,7 +620,7 @@ func (s *Sim) describe() string {
 			fmt.Fprintf(&b, "c%d waits for request %d since tick %d; ", c.idx, c.seq, c.invokedAt)
 		}
 	}
-	fmt.Fprintf(&b, "committed %d", s.chk.committedMax())
+	fmt.Fprintf(&b, "committed %d", s.chk.CommittedMax())
 	return b.String()
 }
 
