@@ -43,6 +43,7 @@ package vr
 //   - scratch is a reused buffer: not copied, not compared.
 
 import (
+	"maps"
 	"math"
 	"math/rand"
 	"reflect"
@@ -137,6 +138,9 @@ func compile(t reflect.Type) *plan {
 	case reflect.Pointer:
 		return pointerPlan(t)
 	case reflect.Map:
+		if p, ok := fastMaps[t]; ok {
+			return p
+		}
 		return mapPlan(t)
 	}
 	// Interfaces, funcs, channels: shared, not compared.
@@ -321,6 +325,45 @@ func mapPlan(t reflect.Type) *plan {
 				n.SetMapIndex(k, v)
 			}
 			m.Set(n)
+		},
+	}
+}
+
+// fastMaps are hand-written plans for the maps of the client-table: the
+// generic plan goes through reflect for every entry, and these maps are
+// copied with every replica. Their values hold no references but []byte
+// results, which are shared anyway, so a shallow copy is a deep one.
+var fastMaps = map[reflect.Type]*plan{
+	reflect.TypeOf(map[int64]int(nil)):          fastMap[int64, int](func(h *hasher, k int64, v int) { h.word(uint64(k)); h.word(uint64(v)) }),
+	reflect.TypeOf(map[int64]ClientRecord(nil)): fastMap[int64, ClientRecord](hashRecord),
+}
+
+func hashRecord(h *hasher, k int64, v ClientRecord) {
+	h.word(uint64(k))
+	h.word(uint64(v.ClientID))
+	h.word(uint64(v.RequestNum))
+	h.word(uint64(len(v.Result)))
+	h.bytes(v.Result)
+}
+
+func fastMap[K comparable, V any](entry func(h *hasher, k K, v V)) *plan {
+	return &plan{
+		hash: func(h *hasher, p unsafe.Pointer) {
+			m := *(*map[K]V)(p)
+			h.word(uint64(len(m)))
+			var sum uint64
+			for k, v := range m {
+				e := hasher(fnvOffset)
+				entry(&e, k, v)
+				sum += uint64(e)
+			}
+			h.word(sum)
+		},
+		copy: func(p unsafe.Pointer) {
+			m := (*map[K]V)(p)
+			if *m != nil {
+				*m = maps.Clone(*m)
+			}
 		},
 	}
 }
