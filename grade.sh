@@ -16,14 +16,17 @@ set -euo pipefail
 read -r -d '' GRADING_TABLE <<'END_OF_TABLE' || true
 # Part A: view changes
 TestInitialViewA                      A   10
-TestPrimaryFailureA                   A   12
-TestNoQuorumA                         A   12
-TestNewPrimaryFailsA                  A   15
-TestManyViewChangesA                  A   12
-TestUnreliableViewChangeA             A   12
+TestPrimaryFailureA                   A   10
+TestNoQuorumA                         A   10
+TestNewPrimaryFailsA                  A   12
+TestManyViewChangesA                  A   10
+TestUnreliableViewChangeA             A    8
 TestMessageBudgetA                    A    7
 TestOwnStartViewChangeA               A   10
 TestStartViewChangeLostA              A   10
+TestSearchViewChangeA                 A    5
+TestSearchPrimarySilentA              A    4
+TestSearchOwnStartViewChangeA         A    4
 
 # Part B: normal-case agreement
 TestBasicAgreeB                       B    5
@@ -31,29 +34,34 @@ TestByteBudgetB                       B    5
 TestBackupFailureB                    B    4
 TestPrimaryFailureB                   B    4
 TestFailAgreeB                        B    5
-TestFailNoAgreeB                      B    7
+TestFailNoAgreeB                      B    6
 TestConcurrentClientsB                B    5
-TestDuplicateRequestsB                B    7
-TestRejoinB                           B    7
-TestDivergentLogsB                    B    7
-TestDroppedOpRetriedB                 B   10
-TestLaggingReplicaNewerViewB          B   12
-TestLogChoiceByViewB                  B    8
-TestUnreliableAgreeB                  B    7
+TestDuplicateRequestsB                B    5
+TestRejoinB                           B    5
+TestDivergentLogsB                    B    5
+TestDroppedOpRetriedB                 B    8
+TestLaggingReplicaNewerViewB          B    9
+TestLogChoiceByViewB                  B    6
+TestUnreliableAgreeB                  B    5
 TestMessageBudgetB                    B    4
 TestSequentialSpeedB                  B    3
+TestSearchCommitB                     B    5
+TestSearchStateTransferB              B    5
+TestSearchStateTransferKeepsLogB      B    6
 
 # Part C: crash recovery
 TestBackupCrashRecoverC               C    8
 TestPrimaryCrashRecoverC              C    8
-TestCrashEachInTurnC                  C    9
-TestNextPrimaryCrashC                 C   15
-TestUnreliableRecoveryC               C    9
+TestCrashEachInTurnC                  C    7
+TestNextPrimaryCrashC                 C   12
+TestUnreliableRecoveryC               C    7
 TestChurnC                            C    9
-TestChurnUnreliableC                  C   15
-TestRecoveringNoQuorumC               C   10
+TestChurnUnreliableC                  C   12
+TestRecoveringNoQuorumC               C    8
 TestRapidPrimaryCrashesC              C    9
 TestRecoveryLatestPrimaryC            C    8
+TestSearchRecoveryC                   C    6
+TestSearchRecoveryDuringViewChangeC   C    6
 
 # Part D: checkpoints and state transfer
 TestLogBoundedD                       D   10

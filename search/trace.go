@@ -109,10 +109,19 @@ func traceStep(s *State, mv Move, n int, trace []string) (*State, []string) {
 		return nil, append(trace, "        (nothing happened: the timer never fires)")
 	}
 	for i := range c.reps {
-		if c.reps[i] != s.reps[i] || c.reps[i].st != s.reps[i].st {
+		if c.reps[i].st != s.reps[i].st || c.reps[i].life != s.reps[i].life {
 			before, after := s.repLine(i), c.repLine(i)
 			trace = append(trace, fmt.Sprintf("        %s → %s", before, after[strings.Index(after, " ")+1:]))
 		}
+	}
+	var sent []string
+	for _, f := range c.net {
+		if _, ok := s.find(f.key); !ok {
+			sent = append(sent, msgText(f.m))
+		}
+	}
+	if len(sent) > 0 {
+		trace = append(trace, "        sent "+strings.Join(sent, ", "))
 	}
 	if c.failure != nil {
 		trace = append(trace, fmt.Sprintf("        FAIL %s: %s", c.failure.Check, c.failure.Msg))

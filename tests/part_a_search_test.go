@@ -40,3 +40,26 @@ func TestSearchPrimarySilentA(t *testing.T) {
 		MaxDepth: 9,
 	})
 }
+
+// TestSearchOwnStartViewChangeA: five replicas, so f = 2. R1 starts a view
+// change to view 1 and R2 and R3 hear of it (the prefix). Each now has one
+// STARTVIEWCHANGE from another replica, and its own: not enough for a
+// DOVIEWCHANGE, since its own does not count. In every schedule from there
+// no replica sends DOVIEWCHANGE before f others want the view, and in some
+// R1 becomes primary of view 1.
+func TestSearchOwnStartViewChangeA(t *testing.T) {
+	runSearch(t, "Test (A): search: own STARTVIEWCHANGE", search.Config{
+		Replicas: 5,
+		Prefix: []string{
+			"tick R1",
+			"deliver STARTVIEWCHANGE 1→2 v1 n0 k0",
+			"deliver STARTVIEWCHANGE 1→3 v1 n0 k0",
+		},
+		Goal: func(s *search.State) bool {
+			st := s.Replica(1)
+			return st.IsPrimary && st.View == 1
+		},
+		GoalName: "R1 is primary of view 1",
+		MaxDepth: 6,
+	})
+}

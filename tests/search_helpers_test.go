@@ -23,7 +23,7 @@ var (
 func runSearch(t *testing.T, title string, cfg search.Config) *search.Result {
 	t.Helper()
 	replayCmd := func(moves []string) string {
-		return fmt.Sprintf("go test ./tests -run '^%s$' -search.replay '%s'", t.Name(), strings.Join(moves[len(cfg.Prefix):], "; "))
+		return fmt.Sprintf("go test -v ./tests -run '^%s$' -search.replay '%s'", t.Name(), strings.Join(moves[len(cfg.Prefix):], "; "))
 	}
 	if *searchReplay != "" {
 		trace, f := search.Replay(cfg, search.ParseMoves(*searchReplay))
