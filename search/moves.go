@@ -49,7 +49,7 @@ func (s *State) moves(out []Move) []Move {
 		}
 	}
 	for i := range s.reps {
-		if s.used.Ticks < cfg.Budget.Ticks && !cfg.silent(i) {
+		if s.used.Ticks < cfg.Budget.Ticks && !cfg.frozen(i) {
 			out = append(out, Move{Kind: Tick, Node: i})
 		}
 	}

@@ -19,6 +19,7 @@ type Config struct {
 
 	Budget Budget // at most this many moves of each bounded kind on any path
 	Silent []int  // replicas that never tick, hear or crash once the prefix is done: gone quiet
+	Frozen []int  // replicas whose timers never fire once the prefix is done (they still hear)
 
 	// Prefix is a schedule given by hand, one move a line in the trace's
 	// form ("tick R1", "deliver STARTVIEWCHANGE 1→2 v1 n0 k0"): the search
@@ -57,6 +58,18 @@ func (cfg *Config) silent(i int) bool {
 		}
 	}
 	return false
+}
+
+func (cfg *Config) frozen(i int) bool {
+	if !cfg.searching {
+		return false
+	}
+	for _, j := range cfg.Frozen {
+		if i == j {
+			return true
+		}
+	}
+	return cfg.silent(i)
 }
 
 func (cfg *Config) options(i, life int, recovering bool) vr.Options {

@@ -24,29 +24,35 @@ func TestSearchCommitB(t *testing.T) {
 }
 
 // stPrefix is a prefix: R1 becomes primary of view 1 with R2; R0, the old
-// primary, misses the STARTVIEW, and R2 is still in view-change.
+// primary, misses every message of the view change, and R2 is still in
+// view-change (its STARTVIEW in flight).
 var stPrefix = []string{
 	"tick R1",
 	"deliver STARTVIEWCHANGE 1→2 v1 n0 k0",
 	"deliver STARTVIEWCHANGE 2→1 v1 n0 k0",
 	"deliver DOVIEWCHANGE 2→1 v1 n0 k0 v'0",
 	"drop STARTVIEW 1→0 v1 n0 k0",
+	"drop STARTVIEWCHANGE 1→0 v1 n0 k0",
+	"drop STARTVIEWCHANGE 2→0 v1 n0 k0",
 }
 
-// TestSearchStateTransferB: after stPrefix, R0 can enter view 1 only by state
-// transfer, from a replica normal in view 1. Some schedule gets it there; in
-// none does a replica that is not normal in view 1 answer its GETSTATE.
+// TestSearchStateTransferB: after stPrefix, with R2's timer stopped (so it
+// cannot draw R0 into a view change), R0 can enter view 1 only by state
+// transfer, when R1's heartbeat shows it the newer view. Some schedule gets
+// it there; in none does a replica that is not normal in view 1 (R2, still
+// in view-change) answer its GETSTATE.
 func TestSearchStateTransferB(t *testing.T) {
 	runSearch(t, "Test (B): search: state transfer", search.Config{
 		Replicas: 3,
 		Prefix:   stPrefix,
-		Budget:   search.Budget{Ticks: 3, Drops: 1},
+		Frozen:   []int{2},
+		Budget:   search.Budget{Ticks: 4, Drops: 1, Dups: 1},
 		Goal: func(s *search.State) bool {
 			st := s.Replica(0)
 			return st.Status == vr.Normal && st.View == 1
 		},
 		GoalName: "R0 is normal in view 1",
-		MaxDepth: 7,
+		MaxDepth: 9,
 	})
 }
 
