@@ -104,9 +104,6 @@ func (s *State) apply(mv Move) *State {
 			c.used.Dups++
 			c.put(m)
 		}
-		if c.cfg.silent(m.To) {
-			return c // a silent replica hears nothing
-		}
 		p := c.own(m.To)
 		if m.Type == vr.MsgStartViewChange {
 			p.svcFrom[m.View] |= 1 << uint(m.From)

@@ -164,6 +164,9 @@ func (s *State) find(key uint64) (int, bool) {
 
 // put adds m to the messages in flight.
 func (s *State) put(m vr.Message) {
+	if s.cfg.silent(m.To) {
+		return // it would only be lost: a move that changes nothing else
+	}
 	key := msgKey(&m)
 	if i, ok := s.find(key); !ok {
 		s.net = slices.Insert(s.net, i, flight{key: key, m: &m})

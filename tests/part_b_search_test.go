@@ -110,6 +110,6 @@ func TestSearchStateTransferKeepsLogB(t *testing.T) {
 			return st.IsPrimary && st.View == 2 && st.OpNumber >= 1
 		},
 		GoalName: "R2 is primary of view 2 with op 1 in its log",
-		MaxDepth: 6,
+		MaxDepth: 4,
 	})
 }

@@ -21,14 +21,14 @@ var commitPrefix = []string{
 }
 
 // TestSearchRecoveryC: after commitPrefix, in every schedule where one
-// replica crashes and restarts (with up to two timer firings and one lost
+// replica crashes and restarts (with one timer firing and one lost
 // message), a recovering replica takes part in nothing, and committed ops
 // survive; in some schedule a restarted replica recovers with op 1.
 func TestSearchRecoveryC(t *testing.T) {
 	runSearch(t, "Test (C): search: recovery", search.Config{
 		Replicas: 3, Clients: 1, Requests: 1,
 		Prefix: commitPrefix,
-		Budget: search.Budget{Crashes: 1, Ticks: 2, Drops: 1},
+		Budget: search.Budget{Crashes: 1, Ticks: 1, Drops: 1},
 		Goal: func(s *search.State) bool {
 			for i := 0; i < s.N(); i++ {
 				if st := s.Replica(i); s.Life(i) > 0 && st.Status == vr.Normal && st.Executed >= 1 {
@@ -38,7 +38,7 @@ func TestSearchRecoveryC(t *testing.T) {
 			return false
 		},
 		GoalName: "a restarted replica is normal again with op 1 executed",
-		MaxDepth: 7,
+		MaxDepth: 6,
 	})
 }
 
