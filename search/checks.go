@@ -31,8 +31,8 @@ func (s *State) fail(name, msg string) {
 func (s *State) checkStep(i int, in *vr.Message, prev, st vr.State, out []vr.Message) {
 	p := s.reps[i]
 	w := who(i, p.life)
-	if st.Executed != p.sm.count {
-		s.fail("order", fmt.Sprintf("%s reports op %d executed but its service applied %d ops", w, st.Executed, p.sm.count))
+	if st.Executed != p.sm.Count {
+		s.fail("order", fmt.Sprintf("%s reports op %d executed but its service applied %d ops", w, st.Executed, p.sm.Count))
 		return
 	}
 	if st.View < prev.View || st.CommitNumber < prev.CommitNumber || st.Executed < prev.Executed {

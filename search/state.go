@@ -67,37 +67,30 @@ type Budget struct {
 	Drops, Dups, Ticks, Crashes, Resends int
 }
 
-// service is the replicated service of a search: it counts the ops applied
-// and keeps their running hash, like the simulator's, and reports each to
-// the state's committed log.
+// service is the replicated service of a search: the simulator's counter
+// (ops applied, their running hash), reporting each op to the state's
+// committed log.
 type service struct {
+	check.Counter
 	s       *State // the state being built; set before each step
 	replica int
 	life    int
-	count   int
-	hash    uint64
 }
 
 func (sv *service) Apply(op []byte) []byte {
-	key := check.DecodeOp(op)
-	sv.count++
-	sv.hash = check.Chain(sv.hash, key)
+	key, result := sv.Next(op)
 	sv.s.ownCheckState()
-	sv.s.log.Applied(sv.replica, sv.life, sv.count, key, sv.hash)
-	return check.EncodeResult(sv.count, sv.hash)
+	sv.s.log.Applied(sv.replica, sv.life, sv.Count, key, sv.Hash)
+	return result
 }
 
-func (sv *service) Snapshot() []byte { return check.EncodeResult(sv.count, sv.hash) }
-
 func (sv *service) Restore(snap []byte) {
-	n, h, ok := check.DecodeResult(snap)
-	if !ok {
+	if !sv.Counter.Restore(snap) {
 		sv.s.fail("checkpoint", fmt.Sprintf("R%d restored a malformed snapshot", sv.replica))
 		return
 	}
-	sv.count, sv.hash = n, h
 	sv.s.ownCheckState()
-	sv.s.log.Restored(sv.replica, sv.life, n, h)
+	sv.s.log.Restored(sv.replica, sv.life, sv.Count, sv.Hash)
 }
 
 // child returns a copy of s to apply one move to: it shares every replica
@@ -191,7 +184,7 @@ func mix(h, x uint64) uint64 { return check.Chain(h, x) }
 // repFingerprint hashes a replica slot: the replica, its service, its life
 // and the rule checks' memory of it.
 func repFingerprint(p *rep) uint64 {
-	h := mix(mix(mix(p.r.Fingerprint(), uint64(p.sm.count)), p.sm.hash), uint64(p.life))
+	h := mix(mix(mix(p.r.Fingerprint(), uint64(p.sm.Count)), p.sm.Hash), uint64(p.life))
 	var sum uint64
 	for v, b := range p.svcFrom {
 		if v >= p.st.View { // older views can no longer matter to a rule

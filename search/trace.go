@@ -120,6 +120,7 @@ func traceStep(s *State, mv Move, n int, trace []string) (*State, []string) {
 			sent = append(sent, msgText(f.m))
 		}
 	}
+	slices.Sort(sent)
 	if len(sent) > 0 {
 		trace = append(trace, "        sent "+strings.Join(sent, ", "))
 	}

@@ -316,8 +316,8 @@ func (s *Sim) after(i int, in *vr.Message) {
 	if s.failure != nil {
 		return
 	}
-	if st.Executed != sl.sm.count {
-		s.failf("order", "%s reports op %d executed but its service applied %d ops", s.who(i, sl.life), st.Executed, sl.sm.count)
+	if st.Executed != sl.sm.Count {
+		s.failf("order", "%s reports op %d executed but its service applied %d ops", s.who(i, sl.life), st.Executed, sl.sm.Count)
 		return
 	}
 	if st.View < prev.View || st.CommitNumber < prev.CommitNumber || st.Executed < prev.Executed {

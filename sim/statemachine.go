@@ -8,28 +8,21 @@ import "vrlab/sim/check"
 // op with its op-number and the hash of the log up to it. So a client's
 // reply says exactly where its op ran and what ran before it.
 type counterSM struct {
+	check.Counter
 	s             *Sim
 	replica, life int
-	count         int
-	hash          uint64
 }
 
 func (c *counterSM) Apply(op []byte) []byte {
-	key := check.DecodeOp(op)
-	c.count++
-	c.hash = check.Chain(c.hash, key)
-	c.s.chk.Applied(c.replica, c.life, c.count, key, c.hash)
-	return check.EncodeResult(c.count, c.hash)
+	key, result := c.Next(op)
+	c.s.chk.Applied(c.replica, c.life, c.Count, key, c.Hash)
+	return result
 }
 
-func (c *counterSM) Snapshot() []byte { return check.EncodeResult(c.count, c.hash) }
-
 func (c *counterSM) Restore(snap []byte) {
-	n, h, ok := check.DecodeResult(snap)
-	if !ok {
+	if !c.Counter.Restore(snap) {
 		c.s.failf("checkpoint", "R%d (life %d) restored a malformed snapshot of %d bytes", c.replica, c.life, len(snap))
 		return
 	}
-	c.count, c.hash = n, h
-	c.s.chk.Restored(c.replica, c.life, n, h)
+	c.s.chk.Restored(c.replica, c.life, c.Count, c.Hash)
 }

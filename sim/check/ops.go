@@ -50,3 +50,31 @@ func DecodeResult(b []byte) (int, uint64, bool) {
 	}
 	return int(binary.BigEndian.Uint64(b)), binary.BigEndian.Uint64(b[8:]), true
 }
+
+// Counter is the state of the test service that the simulator and the
+// search run: the number of ops applied and the running hash of them. Each
+// wraps it in a vr.StateMachine that reports to its Log.
+type Counter struct {
+	Count int
+	Hash  uint64
+}
+
+// Next applies op: it returns the op's key and the service's answer.
+func (c *Counter) Next(op []byte) (key uint64, result []byte) {
+	key = DecodeOp(op)
+	c.Count++
+	c.Hash = Chain(c.Hash, key)
+	return key, EncodeResult(c.Count, c.Hash)
+}
+
+// Snapshot is the service state as a checkpoint holds it.
+func (c *Counter) Snapshot() []byte { return EncodeResult(c.Count, c.Hash) }
+
+// Restore replaces the state with a snapshot's; false for a malformed one.
+func (c *Counter) Restore(snap []byte) bool {
+	n, h, ok := DecodeResult(snap)
+	if ok {
+		c.Count, c.Hash = n, h
+	}
+	return ok
+}
