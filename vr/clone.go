@@ -53,7 +53,9 @@ import (
 
 // Clone returns a deep copy of r that uses sm as its service. sm must be in
 // the state r's service is in: Clone cannot copy a service it knows only by
-// its interface. The copy and r then evolve independently.
+// its interface. The copy and r then evolve independently. Clone is not safe
+// for concurrent use on one replica: the first clone sets r's generator up
+// to be shared (see cloneRand).
 func (r *Replica) Clone(sm StateMachine) *Replica {
 	cp := *r
 	replicaPlan().copy(unsafe.Pointer(&cp))
