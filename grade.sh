@@ -15,49 +15,57 @@ set -euo pipefail
 # ---------------------------------------------------------------------------
 read -r -d '' GRADING_TABLE <<'END_OF_TABLE' || true
 # Part A: view changes
-TestInitialViewA                      A    8
-TestPrimaryFailureA                   A   10
-TestNoQuorumA                         A   12
-TestNewPrimaryFailsA                  A   12
-TestManyViewChangesA                  A    9
-TestUnreliableViewChangeA             A   10
-TestMessageBudgetA                    A    7
-TestOwnStartViewChangeA               A    8
-TestStartViewChangeLostA              A    8
-TestLateStartViewChangeA              A    6
-TestSimSweepA                         A   10
+TestInitialViewA                      A     7
+TestPrimaryFailureA                   A     9
+TestNoQuorumA                         A    10
+TestNewPrimaryFailsA                  A    10
+TestManyViewChangesA                  A     8
+TestUnreliableViewChangeA             A     8
+TestMessageBudgetA                    A     6
+TestOwnStartViewChangeA               A     7
+TestStartViewChangeLostA              A     7
+TestLateStartViewChangeA              A     6
+TestSimSweepA                         A     9
+TestSearchViewChangeA                 A     5
+TestSearchPrimarySilentA              A     4
+TestSearchOwnStartViewChangeA         A     4
 
 # Part B: normal-case agreement
-TestBasicAgreeB                       B    3
-TestByteBudgetB                       B    5
-TestBackupFailureB                    B    4
-TestPrimaryFailureB                   B    4
-TestFailAgreeB                        B    5
-TestFailNoAgreeB                      B    7
-TestConcurrentClientsB                B    5
-TestDuplicateRequestsB                B    7
-TestRejoinB                           B    7
-TestDivergentLogsB                    B    7
-TestDroppedOpRetriedB                 B    8
-TestLaggingReplicaNewerViewB          B   10
-TestLogChoiceByViewB                  B    6
-TestUnreliableAgreeB                  B    7
-TestMessageBudgetB                    B    4
-TestSequentialSpeedB                  B    3
-TestSimSweepB                         B    8
+TestBasicAgreeB                       B     3
+TestByteBudgetB                       B     5
+TestBackupFailureB                    B     4
+TestPrimaryFailureB                   B     4
+TestFailAgreeB                        B     5
+TestFailNoAgreeB                      B     6
+TestConcurrentClientsB                B     5
+TestDuplicateRequestsB                B     5
+TestRejoinB                           B     5
+TestDivergentLogsB                    B     5
+TestDroppedOpRetriedB                 B     7
+TestLaggingReplicaNewerViewB          B     8
+TestLogChoiceByViewB                  B     5
+TestUnreliableAgreeB                  B     5
+TestMessageBudgetB                    B     3
+TestSequentialSpeedB                  B     3
+TestSimSweepB                         B     7
+TestSearchCommitB                     B     5
+TestSearchStateTransferB              B     5
+TestSearchStateTransferKeepsLogB      B     5
 
 # Part C: crash recovery
-TestBackupCrashRecoverC               C    8
-TestPrimaryCrashRecoverC              C    8
-TestCrashEachInTurnC                  C    9
-TestNextPrimaryCrashC                 C   12
-TestUnreliableRecoveryC               C    9
-TestChurnC                            C    9
-TestChurnUnreliableC                  C   12
-TestRecoveringNoQuorumC               C    8
-TestRapidPrimaryCrashesC              C    9
-TestRecoveryLatestPrimaryC            C    8
-TestSimSweepC                         C    8
+TestBackupCrashRecoverC               C     7
+TestPrimaryCrashRecoverC              C     7
+TestCrashEachInTurnC                  C     7
+TestNextPrimaryCrashC                 C    10
+TestUnreliableRecoveryC               C     7
+TestChurnC                            C     8
+TestChurnUnreliableC                  C    10
+TestRecoveringNoQuorumC               C     7
+TestRapidPrimaryCrashesC              C     7
+TestRecoveryLatestPrimaryC            C     7
+TestSimSweepC                         C     8
+TestSearchRecoveryC                   C     7
+TestSearchRecoveryDuringViewChangeC   C     8
 
 # Part D: checkpoints and state transfer
 TestLogBoundedD                       D    8

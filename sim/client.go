@@ -1,6 +1,9 @@
 package sim
 
-import "vrlab/vr"
+import (
+	"vrlab/sim/check"
+	"vrlab/vr"
+)
 
 // client is a simulated VR client, like vr.Client: it numbers its requests
 // 1, 2, 3, … with at most one outstanding, sends each to the primary it
@@ -32,11 +35,11 @@ func (s *Sim) tickClient(c *client) {
 		c.seq++
 		c.outstanding = true
 		c.invokedAt = s.now
-		c.minPos = s.chk.maxCompleted
+		c.minPos = s.chk.MaxCompleted
 		c.hops = 0
 		s.stats.Requests++
 		if s.trace != nil {
-			s.tracef("client  c%d invokes request %d (%s) at R%d", c.idx, c.seq, opName(opKey(c.idx, c.seq)), c.hint)
+			s.tracef("client  c%d invokes request %d (%s) at R%d", c.idx, c.seq, check.OpName(check.OpKey(c.idx, c.seq)), c.hint)
 		}
 		s.mix(evInvoke, c.idx, c.seq, c.hint)
 		s.sendRequest(c, c.hint)
@@ -52,7 +55,7 @@ func (s *Sim) tickClient(c *client) {
 
 func (s *Sim) sendRequest(c *client, to int) {
 	c.lastTry = s.now
-	s.send(s.node(c), to, vr.Message{Type: vr.MsgRequest, ClientID: c.id, RequestNum: c.seq, Op: encodeOp(opKey(c.idx, c.seq)), To: to, From: -1})
+	s.send(s.node(c), to, vr.Message{Type: vr.MsgRequest, ClientID: c.id, RequestNum: c.seq, Op: check.EncodeOp(check.OpKey(c.idx, c.seq)), To: to, From: -1})
 }
 
 // onClientMessage is a REPLY or NOTPRIMARY arriving at client c.
@@ -63,7 +66,7 @@ func (s *Sim) onClientMessage(c *client, m *vr.Message) {
 			s.failf("client", "client %d got a reply for request %d, which it never sent (latest %d)", c.idx, m.RequestNum, c.seq)
 			return
 		}
-		n, ok := s.chk.reply(c.idx, m.RequestNum, m)
+		n, ok := s.chk.Reply(c.idx, m.RequestNum, m)
 		if !ok || m.RequestNum != c.seq || !c.outstanding {
 			return
 		}
@@ -74,7 +77,7 @@ func (s *Sim) onClientMessage(c *client, m *vr.Message) {
 		c.outstanding = false
 		c.completed++
 		c.maxLatency = max(c.maxLatency, s.now-c.invokedAt)
-		s.chk.maxCompleted = max(s.chk.maxCompleted, n)
+		s.chk.MaxCompleted = max(s.chk.MaxCompleted, n)
 		if m.From >= 0 && m.From < s.cfg.Replicas {
 			c.hint = m.From
 		}

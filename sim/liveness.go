@@ -43,7 +43,7 @@ func (s *Sim) livenessDone() bool {
 	s.stats.LivenessTook = max(s.stats.LivenessTook, took)
 	s.stats.LivenessUse = max(s.stats.LivenessUse, 100*took/s.cfg.LivenessTicks)
 	if s.trace != nil {
-		s.tracef("done    converged %d ticks after stage %d began: %d ops committed", took, s.failover.stage, s.chk.committedMax())
+		s.tracef("done    converged %d ticks after stage %d began: %d ops committed", took, s.failover.stage, s.chk.CommittedMax())
 	}
 	if !s.cfg.Failover || s.failover.stage == 2 {
 		return true
@@ -120,8 +120,8 @@ func (s *Sim) converged() bool {
 	if isolated >= 0 && first.View <= s.failover.view {
 		return false
 	}
-	if first.OpNumber < s.chk.committedMax() {
-		s.failf("agreement", "committed ops lost: every replica converged on op %d in view %d, but op %d was committed", first.OpNumber, first.View, s.chk.committedMax())
+	if first.OpNumber < s.chk.CommittedMax() {
+		s.failf("agreement", "committed ops lost: every replica converged on op %d in view %d, but op %d was committed", first.OpNumber, first.View, s.chk.CommittedMax())
 		return false
 	}
 	return true
@@ -143,6 +143,6 @@ func (s *Sim) describe() string {
 			fmt.Fprintf(&b, "c%d waits for request %d since tick %d; ", c.idx, c.seq, c.invokedAt)
 		}
 	}
-	fmt.Fprintf(&b, "committed %d", s.chk.committedMax())
+	fmt.Fprintf(&b, "committed %d", s.chk.CommittedMax())
 	return b.String()
 }

@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"strconv"
 
+	"vrlab/sim/check"
 	"vrlab/vr"
 )
 
@@ -116,7 +117,7 @@ type Sim struct {
 	clients    []*client
 	clientByID map[int64]*client
 	net        network
-	chk        checker
+	chk        *check.Log
 
 	partUntil int // active partition ends at this tick; 0 = none
 
@@ -132,7 +133,7 @@ type Sim struct {
 func Run(cfg Config, opts Options) Result {
 	s := newSim(cfg, opts)
 	s.run()
-	s.stats.Committed = s.chk.committedMax()
+	s.stats.Committed = s.chk.CommittedMax()
 	for _, c := range s.clients {
 		s.stats.Completed += c.completed
 		s.stats.MaxLatency = max(s.stats.MaxLatency, c.maxLatency)
@@ -153,7 +154,7 @@ func newSim(cfg Config, opts Options) *Sim {
 		okSent:     map[int][]int{},
 		h:          0xcbf29ce484222325,
 	}
-	s.chk = newChecker(s)
+	s.chk = check.NewLog(func(name, msg string) { s.failf(name, "%s", msg) }, s.who)
 	s.net.init(cfg.Replicas + cfg.Clients)
 	s.net.minDelay, s.net.maxDelay = cfg.MinDelay, cfg.MaxDelay
 	s.net.longRate, s.net.longMax = cfg.LongDelayRate, max(cfg.LongDelayMax, cfg.MaxDelay)
@@ -243,7 +244,7 @@ func (s *Sim) start(i int, recovering bool) {
 	sl.r, sl.up = r, true
 	sl.prev = r.State()
 	if sl.prev.IsPrimary {
-		s.chk.primary(sl.prev.View, i, sl.life)
+		s.chk.Primary(sl.prev.View, i, sl.life)
 	}
 	sl.svcFrom = map[int]uint32{}
 	sl.lastSVC = s.now
@@ -289,8 +290,8 @@ func (s *Sim) after(i int, in *vr.Message) {
 	if s.failure != nil {
 		return
 	}
-	if st.Executed != sl.sm.count {
-		s.failf("order", "%s reports op %d executed but its service applied %d ops", s.who(i, sl.life), st.Executed, sl.sm.count)
+	if st.Executed != sl.sm.Count {
+		s.failf("order", "%s reports op %d executed but its service applied %d ops", s.who(i, sl.life), st.Executed, sl.sm.Count)
 		return
 	}
 	if st.View < prev.View || st.CommitNumber < prev.CommitNumber || st.Executed < prev.Executed {
@@ -298,7 +299,7 @@ func (s *Sim) after(i int, in *vr.Message) {
 		return
 	}
 	if st.IsPrimary && (!prev.IsPrimary || prev.View != st.View) {
-		s.chk.primary(st.View, i, sl.life)
+		s.chk.Primary(st.View, i, sl.life)
 		s.stats.MaxView = max(s.stats.MaxView, st.View)
 	}
 	if s.cfg.Conformance {
@@ -309,7 +310,7 @@ func (s *Sim) after(i int, in *vr.Message) {
 			return
 		}
 		m := &out[k]
-		s.chk.message(i, m)
+		s.chk.Message(m)
 		switch m.Type {
 		case vr.MsgStartViewChange:
 			sl.lastSVC = s.now

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"vrlab/sim/check"
 )
 
 var seedsFlag = flag.Int("sim.seeds", 0, "TestSweep: sweep this many seeds (default 300; 100 with -short)")
@@ -94,13 +96,13 @@ func TestCheckersCatch(t *testing.T) {
 		faults      bool
 		plant       func(s *Sim)
 	}{
-		{"committed op changed", "agreement", false, func(s *Sim) { s.chk.committed(5, opKey(99, 1), func() string { return "the test" }) }},
-		{"op committed twice", "exactly-once", false, func(s *Sim) { s.chk.committed(1000, opKey(0, 3), func() string { return "the test" }) }},
-		{"committed op lost", "agreement", false, func(s *Sim) { s.chk.committed(100000, opKey(99, 1), func() string { return "the test" }) }},
-		{"reply out of real-time order", "linearizability", false, func(s *Sim) { s.chk.maxCompleted = 1 << 30 }},
+		{"committed op changed", "agreement", false, func(s *Sim) { s.chk.Committed(5, check.OpKey(99, 1), func() string { return "the test" }) }},
+		{"op committed twice", "exactly-once", false, func(s *Sim) { s.chk.Committed(1000, check.OpKey(0, 3), func() string { return "the test" }) }},
+		{"committed op lost", "agreement", false, func(s *Sim) { s.chk.Committed(100000, check.OpKey(99, 1), func() string { return "the test" }) }},
+		{"reply out of real-time order", "linearizability", false, func(s *Sim) { s.chk.MaxCompleted = 1 << 30 }},
 		{"second primary of a view", "one-primary", true, func(s *Sim) {
 			for v := 1; v < 1000; v++ {
-				s.chk.primaries[v] = 99 << 32
+				s.chk.Primary(v, 99, 0)
 			}
 		}},
 	}
