@@ -3,6 +3,8 @@ package tests
 // Part KV: a replicated key/value service on VR. See LAB-KV.md.
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math/rand"
 	"strings"
@@ -11,6 +13,7 @@ import (
 
 	"vrlab/kvvr"
 	"vrlab/kvvr/kvmodel"
+	"vrlab/labrpc"
 	"vrlab/tests/harness"
 	"vrlab/vr"
 )
@@ -404,4 +407,132 @@ func TestSequentialSpeedKV(t *testing.T) {
 		k.Fatalf("%d sequential ops took %v; expected well under 20s (are ops waiting for a heartbeat or a tick?)", ops+1, d)
 	}
 	k.t.Logf("%d sequential ops in %v", ops+1, time.Since(start).Round(time.Millisecond))
+}
+
+// TestStateMachineKV: the KVServer as a vr.StateMachine, without VR. A
+// malformed op (bad kind, a length beyond the bytes left or past any int,
+// trailing bytes) returns a result and changes nothing, with no panic: one
+// bad op would otherwise kill every replica at once. The state does not
+// alias the op bytes VR hands to Apply. Equal states give equal snapshots
+// whatever order the keys were written in, and Restore leaves exactly the
+// snapshot's state.
+func TestStateMachineKV(t *testing.T) {
+	apply := func(s *kvvr.KVServer, what string, op []byte) (res []byte) {
+		t.Helper()
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("Apply(%x) of %s panicked: %v; a malformed op must return an error result and change nothing (Apply runs on every replica)", op, what, r)
+			}
+		}()
+		return s.Apply(op)
+	}
+	put := func(s *kvvr.KVServer, k, v string) {
+		t.Helper()
+		apply(s, "a Put", kvvr.EncodeOp(kvvr.Op{Kind: kvvr.OpPut, Key: k, Value: v}))
+	}
+
+	// Malformed ops.
+	s := kvvr.NewStore()
+	put(s, "k", "v")
+	before := s.Snapshot()
+	huge := binary.AppendUvarint([]byte{byte(kvvr.OpPut)}, 1<<63+3)
+	bad := map[string][]byte{
+		"an empty op":                           {},
+		"an unknown kind":                       {0x7f, 1, 'k'},
+		"a key length beyond the bytes left":    {byte(kvvr.OpGet), 9, 'k'},
+		"a value length beyond the bytes left":  {byte(kvvr.OpPut), 1, 'k', 200, 1, 'v'},
+		"a key length past any int (2^63+3)":    append(huge, 'k', 'e', 'y'),
+		"a bad uvarint":                         {byte(kvvr.OpAppend), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+		"a Get with trailing bytes":             append(kvvr.EncodeOp(kvvr.Op{Kind: kvvr.OpGet, Key: "k"}), 'x'),
+		"a Put with a missing value":            {byte(kvvr.OpPut), 1, 'k'},
+		"a Put of key k with trailing bytes":    append(kvvr.EncodeOp(kvvr.Op{Kind: kvvr.OpPut, Key: "k", Value: "w"}), 0),
+		"an Append of key k with a short value": {byte(kvvr.OpAppend), 1, 'k', 5, 'w'},
+	}
+	for what, op := range bad {
+		if res := apply(s, what, op); len(res) == 0 {
+			t.Fatalf("Apply(%x) of %s returned an empty result; expected an error result", op, what)
+		}
+		if after := s.Snapshot(); !bytes.Equal(after, before) {
+			t.Fatalf("Apply(%x) of %s changed the state (snapshot %q, before %q); a malformed op must change nothing", op, what, after, before)
+		}
+	}
+
+	// The state owns its bytes: scribbling over the op after Apply (VR
+	// may reuse or drop its log entries) changes nothing.
+	a, b := kvvr.NewStore(), kvvr.NewStore()
+	for i := 0; i < 5; i++ {
+		k, v := fmt.Sprintf("key%d", i), fmt.Sprintf("value%d", i)
+		op := kvvr.EncodeOp(kvvr.Op{Kind: kvvr.OpPut, Key: k, Value: v})
+		apply(a, "a Put", op)
+		for j := range op {
+			op[j] = '#'
+		}
+		put(b, k, v)
+	}
+	if sa, sb := a.Snapshot(), b.Snapshot(); !bytes.Equal(sa, sb) {
+		t.Fatalf("after overwriting the bytes of ops Apply had executed, the state changed: snapshot %q, expected %q; "+
+			"the map must hold copies (string(b)), not the op's bytes", sa, sb)
+	}
+
+	// Equal states, written in different orders, give equal snapshots.
+	fwd, rev := kvvr.NewStore(), kvvr.NewStore()
+	const keys = 40
+	for i := 0; i < keys; i++ {
+		put(fwd, fmt.Sprintf("k%02d", i), fmt.Sprint(i))
+		put(rev, fmt.Sprintf("k%02d", keys-1-i), fmt.Sprint(keys-1-i))
+	}
+	want := fwd.Snapshot()
+	for try := 0; try < 3; try++ {
+		if got := fwd.Snapshot(); !bytes.Equal(got, want) {
+			t.Fatalf("two snapshots of one state of %d keys differ (%d and %d bytes): Snapshot must not depend on map order (sort the keys)", keys, len(want), len(got))
+		}
+		if got := rev.Snapshot(); !bytes.Equal(got, want) {
+			t.Fatalf("snapshots of two equal states of %d keys, written in opposite orders, differ (%d and %d bytes): Snapshot must not depend on map order (sort the keys)", keys, len(want), len(got))
+		}
+	}
+
+	// Restore replaces the state.
+	src := kvvr.NewStore()
+	put(src, "kept", "from the snapshot")
+	snap := src.Snapshot()
+	dst := kvvr.NewStore()
+	put(dst, "stale", "only in the replica's old state")
+	put(dst, "kept", "old value")
+	dst.Restore(snap)
+	if got := dst.Snapshot(); !bytes.Equal(got, snap) {
+		t.Fatalf("after Restore of a snapshot of {kept}, the state's snapshot is %q; expected %q: Restore must leave exactly the snapshot's keys (start from a fresh map)", got, snap)
+	}
+	if res := apply(dst, "a Get", kvvr.EncodeOp(kvvr.Op{Kind: kvvr.OpGet, Key: "stale"})); !bytes.Equal(res, apply(kvvr.NewStore(), "a Get", kvvr.EncodeOp(kvvr.Op{Kind: kvvr.OpGet, Key: "stale"}))) {
+		t.Fatalf("after Restore of a snapshot without key \"stale\", Get(\"stale\") returned %q, not what a fresh store returns: Restore must replace the state, not merge into it", res)
+	}
+}
+
+// TestStartReturnsKV: StartKVServer returns at once, even for a replica
+// that restarts (opts.Recovering) and cannot recover yet because no other
+// replica answers: vr.Make runs recovery in the background, and the caller
+// (the harness, a main) registers the server's RPC handlers only after
+// StartKVServer returns, so waiting there for the replica to become normal
+// can wait forever.
+func TestStartReturnsKV(t *testing.T) {
+	const bound = 2 * time.Second
+	net := labrpc.MakeNetwork()
+	defer net.Cleanup()
+	for _, recovering := range []bool{false, true} {
+		ends := make([]*labrpc.ClientEnd, 3)
+		for j := range ends {
+			name := fmt.Sprintf("start-%v-to-%d", recovering, j)
+			ends[j] = net.MakeEnd(name)
+			net.Connect(name, fmt.Sprintf("absent-%d", j)) // no server: every call fails
+		}
+		started := make(chan *kvvr.KVServer, 1)
+		go func() { started <- kvvr.StartKVServer(ends, 1, vr.Options{Recovering: recovering}) }()
+		select {
+		case kv := <-started:
+			kv.Kill()
+		case <-time.After(bound):
+			t.Fatalf("StartKVServer (opts.Recovering %v, no other replica reachable) did not return within %v; "+
+				"it must return at once and leave VR to run in the background (don't wait for the replica to become normal, "+
+				"or hold a lock that Apply or Restore needs)", recovering, bound)
+		}
+	}
 }
