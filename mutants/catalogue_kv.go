@@ -31,13 +31,13 @@ var partKV = []Mutant{
 	{
 		Name: "kv-unsorted-snapshot", Part: "KV", Breaks: "LAB-KV: unsorted snapshots",
 		Edits: []Edit{edit(kvServer, "	slices.Sort(keys)\n", "	_ = slices.Sort[[]string]\n")},
-		Tests: []string{"TestBasicKV"},
+		Tests: []string{"TestStateMachineKV", "TestBasicKV"},
 	},
 	{
 		Name: "kv-snapshot-logs-ops", Part: "KV", Breaks: "LAB-KV: a snapshot that isn't the state (it logs the ops applied)",
 		Edits: []Edit{edit(kvServer, "	kv.mu.Lock()\n	defer kv.mu.Unlock()\n	switch o.Kind {\n",
 			"	kv.mu.Lock()\n	defer kv.mu.Unlock()\n	kv.data[\"\\x00applied\"] += string(op)\n	switch o.Kind {\n")},
-		Tests: []string{"TestCheckpointKV"},
+		Tests: []string{"TestCheckpointKV", "TestStateMachineKV"},
 	},
 	{
 		Name: "kv-restore-merges", Part: "KV", Breaks: "LAB-KV: restore merging instead of replacing",
@@ -91,13 +91,13 @@ var partKV = []Mutant{
 	return v, nil
 `),
 		},
-		Tests: []string{"TestConcurrentKV"},
+		Tests: []string{"TestBasicKV", "TestMinorityPartitionKV", "TestConcurrentKV"},
 	},
 	{
 		Name: "kv-append-as-get-put", Part: "KV", Breaks: "LAB-KV: Append in the clerk as a Get and a Put",
 		Edits: []Edit{edit(kvClient, "	_, err := ck.invoke(ctx, Op{Kind: OpAppend, Key: key, Value: value})\n",
 			"	old, err := ck.invoke(ctx, Op{Kind: OpGet, Key: key})\n	if err != nil {\n		return err\n	}\n	_, err = ck.invoke(ctx, Op{Kind: OpPut, Key: key, Value: old + value})\n")},
-		Tests: []string{"TestConcurrentAppendKV"},
+		Tests: []string{"TestConcurrentAppendKV", "TestConcurrentKV"},
 	},
 	{
 		Name: "kv-start-waits-normal", Part: "KV", Breaks: "LAB-KV: locking around vr.Make (StartKVServer waits for the replica to be normal)",

@@ -431,6 +431,24 @@ func TestStateMachineKV(t *testing.T) {
 		apply(s, "a Put", kvvr.EncodeOp(kvvr.Op{Kind: kvvr.OpPut, Key: k, Value: v}))
 	}
 
+	// Equal states, written in different orders, give equal snapshots.
+	fwd, rev := kvvr.NewStore(), kvvr.NewStore()
+	const keys = 40
+	for i := 0; i < keys; i++ {
+		put(fwd, fmt.Sprintf("k%02d", i), fmt.Sprint(i))
+		put(rev, fmt.Sprintf("k%02d", keys-1-i), fmt.Sprint(keys-1-i))
+	}
+	want := fwd.Snapshot()
+	for try := 0; try < 3; try++ {
+		if got := fwd.Snapshot(); !bytes.Equal(got, want) {
+			t.Fatalf("two snapshots of one store of %d keys, with no op between them, differ (%d and %d bytes): Snapshot must not depend on map order (sort the keys)", keys, len(want), len(got))
+		}
+		if got := rev.Snapshot(); !bytes.Equal(got, want) {
+			t.Fatalf("two stores given the same %d keys and values, written in opposite orders, give different snapshots (%d and %d bytes): "+
+				"a snapshot must encode the key/value state alone (not the ops that made it), with the keys in sorted order", keys, len(want), len(got))
+		}
+	}
+
 	// Malformed ops.
 	s := kvvr.NewStore()
 	put(s, "k", "v")
@@ -459,35 +477,21 @@ func TestStateMachineKV(t *testing.T) {
 
 	// The state owns its bytes: scribbling over the op after Apply (VR
 	// may reuse or drop its log entries) changes nothing.
-	a, b := kvvr.NewStore(), kvvr.NewStore()
+	a := kvvr.NewStore()
 	for i := 0; i < 5; i++ {
-		k, v := fmt.Sprintf("key%d", i), fmt.Sprintf("value%d", i)
-		op := kvvr.EncodeOp(kvvr.Op{Kind: kvvr.OpPut, Key: k, Value: v})
+		op := kvvr.EncodeOp(kvvr.Op{Kind: kvvr.OpPut, Key: fmt.Sprintf("key%d", i), Value: fmt.Sprintf("value%d", i)})
 		apply(a, "a Put", op)
 		for j := range op {
 			op[j] = '#'
 		}
-		put(b, k, v)
 	}
-	if sa, sb := a.Snapshot(), b.Snapshot(); !bytes.Equal(sa, sb) {
-		t.Fatalf("after overwriting the bytes of ops Apply had executed, the state changed: snapshot %q, expected %q; "+
-			"the map must hold copies (string(b)), not the op's bytes", sa, sb)
-	}
-
-	// Equal states, written in different orders, give equal snapshots.
-	fwd, rev := kvvr.NewStore(), kvvr.NewStore()
-	const keys = 40
-	for i := 0; i < keys; i++ {
-		put(fwd, fmt.Sprintf("k%02d", i), fmt.Sprint(i))
-		put(rev, fmt.Sprintf("k%02d", keys-1-i), fmt.Sprint(keys-1-i))
-	}
-	want := fwd.Snapshot()
-	for try := 0; try < 3; try++ {
-		if got := fwd.Snapshot(); !bytes.Equal(got, want) {
-			t.Fatalf("two snapshots of one state of %d keys differ (%d and %d bytes): Snapshot must not depend on map order (sort the keys)", keys, len(want), len(got))
-		}
-		if got := rev.Snapshot(); !bytes.Equal(got, want) {
-			t.Fatalf("snapshots of two equal states of %d keys, written in opposite orders, differ (%d and %d bytes): Snapshot must not depend on map order (sort the keys)", keys, len(want), len(got))
+	for i := 0; i < 5; i++ {
+		get := kvvr.EncodeOp(kvvr.Op{Kind: kvvr.OpGet, Key: fmt.Sprintf("key%d", i)})
+		ref := kvvr.NewStore()
+		put(ref, fmt.Sprintf("key%d", i), fmt.Sprintf("value%d", i))
+		if got, want := apply(a, "a Get", get), apply(ref, "a Get", get); !bytes.Equal(got, want) {
+			t.Fatalf("after Put(key%d, value%d) and overwriting the bytes of the ops Apply had executed, Get(key%d) returned %q; expected %q: "+
+				"the map must hold copies (string(b)), not the op's bytes", i, i, i, got, want)
 		}
 	}
 
