@@ -11,19 +11,19 @@ var partSC = []Mutant{
 	{
 		Name: "sc-rebalance-map-order", Part: "SC", Breaks: "LAB-SC: map order (ties in the rebalance broken by map order)",
 		Edits: []Edit{edit(scRebalance, "	order := slices.Clone(gids)\n", "	order := slices.Collect(maps.Keys(held))\n")},
-		Tests: []string{"TestAgreeAfterPrimaryCrashSC"},
+		Tests: []string{"TestAgreeAfterPrimaryCrashSC", "TestHistoricalQueriesSC"},
 	},
 	{
 		Name: "sc-shared-groups-join", Part: "SC", Breaks: "LAB-SC: shared maps (Join copies the Config struct, not its Groups)",
 		Edits: []Edit{edit(scServer, "	next := cur.Copy()\n	next.Num++\n	for gid, names := range servers {",
 			"	next := *cur\n	next.Num++\n	for gid, names := range servers {")},
-		Tests: []string{"TestJoinLeaveBasicSC"},
+		Tests: []string{"TestJoinLeaveBasicSC", "TestMinimalTransferJoinSC"},
 	},
 	{
 		Name: "sc-shared-groups-leave", Part: "SC", Breaks: "LAB-SC: shared maps (Leave copies the Config struct, not its Groups)",
 		Edits: []Edit{edit(scServer, "	next := cur.Copy()\n	next.Num++\n	for _, gid := range gids {\n		delete(",
 			"	next := *cur\n	next.Num++\n	for _, gid := range gids {\n		delete(")},
-		Tests: []string{"TestJoinLeaveBasicSC"},
+		Tests: []string{"TestJoinLeaveBasicSC", "TestMinimalTransferLeaveSC"},
 	},
 	{
 		Name: "sc-move-rebalances", Part: "SC", Breaks: "LAB-SC: rebalancing on Move",
@@ -34,29 +34,29 @@ var partSC = []Mutant{
 		Name: "sc-take-all-from-over", Part: "SC", Breaks: "LAB-SC: groups over their target (taking all their shards, not only the excess)",
 		Edits: []Edit{edit(scRebalance, "			free = append(free, held[gid][target[gid]:]...)\n			held[gid] = held[gid][:target[gid]]\n",
 			"			free = append(free, held[gid]...)\n			held[gid] = nil\n")},
-		Tests: []string{"TestMinimalTransferJoinSC"},
+		Tests: []string{"TestMinimalTransferJoinSC", "TestConcurrentJoinLeaveSC"},
 	},
 	{
 		Name: "sc-trim-to-base", Part: "SC", Breaks: "LAB-SC: groups over their target (taking from groups at their target too: every group cut to base)",
 		Edits: []Edit{edit(scRebalance, "		if n := len(held[gid]); n > target[gid] {\n			free = append(free, held[gid][target[gid]:]...)\n			held[gid] = held[gid][:target[gid]]\n",
 			"		if n := len(held[gid]); n > base {\n			free = append(free, held[gid][base:]...)\n			held[gid] = held[gid][:base]\n")},
-		Tests: []string{"TestMinimalTransferJoinSC"},
+		Tests: []string{"TestMinimalTransferJoinSC", "TestConcurrentJoinLeaveSC"},
 	},
 	{
 		Name: "sc-extra-to-low-gids", Part: "SC", Breaks: "LAB-SC: which groups get the extra shard (the lowest gids, not those holding the most)",
 		Edits: []Edit{edit(scRebalance, "	slices.SortStableFunc(order, func(a, b int) int { return len(held[b]) - len(held[a]) })\n", "")},
-		Tests: []string{"TestMinimalTransferJoinSC"},
+		Tests: []string{"TestMinimalTransferJoinSC", "TestMinimalTransferLeaveSC"},
 	},
 	{
 		Name: "sc-many-groups-by-index", Part: "SC", Breaks: "LAB-SC: more groups than shards (shard i to the i-th gid)",
 		Edits: []Edit{edit(scRebalance, "		return [NShards]int{}\n	}\n",
 			"		return [NShards]int{}\n	}\n	if len(gids) >= NShards {\n		var out [NShards]int\n		copy(out[:], gids)\n		return out\n	}\n")},
-		Tests: []string{"TestMinimalTransferLeaveSC"},
+		Tests: []string{"TestMinimalTransferLeaveSC", "TestMinimalTransferJoinSC"},
 	},
 	{
 		Name: "sc-last-leave-keeps", Part: "SC", Breaks: "LAB-SC: the last Leave (shards left on the departed groups)",
 		Edits: []Edit{edit(scRebalance, "		return [NShards]int{}\n", "		return shards\n")},
-		Tests: []string{"TestJoinLeaveBasicSC"},
+		Tests: []string{"TestJoinLeaveBasicSC", "TestMinimalTransferLeaveSC"},
 	},
 	{
 		Name: "sc-rebalance-no-groups-panics", Part: "SC", Breaks: "LAB-SC: panics (rebalance with no groups divides by zero)",
