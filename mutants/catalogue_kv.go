@@ -29,6 +29,28 @@ var partKV = []Mutant{
 		Tests: []string{"TestConcurrentAppendKV"},
 	},
 	{
+		Name: "kv-clerk-new-client-retry", Part: "KV", Breaks: "LAB-KV: dedup in the clerk (a new vr.Client to retry)",
+		Edits: []Edit{
+			edit(kvClient, "import (\n\t\"context\"\n\t\"fmt\"\n", "import (\n\t\"context\"\n\t\"fmt\"\n\t\"time\"\n"),
+			edit(kvClient, "type Clerk struct {\n	vc *vr.Client\n}", "type Clerk struct {\n	vc      *vr.Client\n	servers []*labrpc.ClientEnd\n}"),
+			edit(kvClient, "	return &Clerk{vc: vr.MakeClient(servers)}\n", "	return &Clerk{vc: vr.MakeClient(servers), servers: servers}\n"),
+			edit(kvClient, "	result, err := ck.vc.InvokeContext(ctx, EncodeOp(op))\n",
+				`	var result []byte
+	var err error
+	for {
+		try, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		result, err = ck.vc.InvokeContext(try, EncodeOp(op))
+		cancel()
+		if err == nil || ctx.Err() != nil || ck.servers == nil {
+			break
+		}
+		ck.vc = vr.MakeClient(ck.servers) // a fresh client for the retry
+	}
+`),
+		},
+		Tests: []string{"TestConcurrentAppendKV"},
+	},
+	{
 		Name: "kv-unsorted-snapshot", Part: "KV", Breaks: "LAB-KV: unsorted snapshots",
 		Edits: []Edit{edit(kvServer, "	slices.Sort(keys)\n", "	_ = slices.Sort[[]string]\n")},
 		Tests: []string{"TestStateMachineKV", "TestBasicKV"},
