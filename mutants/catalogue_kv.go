@@ -26,7 +26,7 @@ var partKV = []Mutant{
 	}
 `),
 		},
-		Tests: []string{"TestConcurrentAppendKV"},
+		Tests: []string{"TestStalledCommitKV", "TestConcurrentAppendKV"},
 	},
 	{
 		Name: "kv-clerk-new-client-retry", Part: "KV", Breaks: "LAB-KV: dedup in the clerk (a new vr.Client to retry)",
@@ -48,7 +48,7 @@ var partKV = []Mutant{
 	}
 `),
 		},
-		Tests: []string{"TestConcurrentAppendKV"},
+		Tests: []string{"TestStalledCommitKV", "TestConcurrentAppendKV"},
 	},
 	{
 		Name: "kv-unsorted-snapshot", Part: "KV", Breaks: "LAB-KV: unsorted snapshots",

@@ -540,3 +540,41 @@ func TestStartReturnsKV(t *testing.T) {
 		}
 	}
 }
+
+// TestStalledCommitKV: an Append whose commit stalls — every PREPAREOK is
+// lost for 3 s, so the primary cannot commit it — must not complete while
+// stalled, completes once the PREPAREOKs flow again, and executes exactly
+// once. A clerk that gives up waiting and sends the op again as a new
+// request (or through a new vr.Client) makes VR execute it again: VR's
+// client-table dedups a retry only under the same client-id and
+// request-number.
+func TestStalledCommitKV(t *testing.T) {
+	const stall = 3 * time.Second
+	k := newKVTest(t, 3, "Test (KV): an Append whose commit stalls")
+	ck, other := k.newClerk(), k.newClerk()
+	k.WaitPrimary(primaryTimeout)
+	ck.put("k", "start;")
+
+	k.Drop("stall", func(m vr.Message) bool { return m.Type == vr.MsgPrepareOK })
+	pend := ck.start(kvvr.Op{Kind: kvvr.OpAppend, Key: "k", Value: "once;"}, stall+3*opTimeout)
+	k.During(stall, "the Append not to complete while every PREPAREOK is lost", func() (bool, string) {
+		if pend.finished() {
+			_, err := pend.wait()
+			return false, fmt.Sprintf("it completed (err %v) although no backup's PREPAREOK reached the primary", err)
+		}
+		return true, ""
+	})
+	k.Undrop("stall")
+	other.put("other", "after the stall") // a later op: its commit covers every op before it
+	if _, err := pend.wait(); err != nil {
+		k.Fatalf("after the stall: %v", err)
+	}
+	v := other.get("k")
+	if n := strings.Count(v, "once;"); n != 1 || !strings.HasPrefix(v, "start;") {
+		k.Fatalf("after Put(k, \"start;\") and one Append(k, \"once;\") whose commit stalled, k is %q: the Append executed %d times; expected \"start;once;\". "+
+			"A clerk that gives up on a slow op and sends it again as a new request (or through a new vr.Client) defeats VR's at-most-once: let vr.Client retry",
+			kvmodel.Abbrev(v), n)
+	}
+	k.waitKVConverged(5 * time.Second)
+	k.checkLinearizable()
+}
