@@ -91,6 +91,9 @@ TestCrashPartitionUnreliableKV        KV   10
 TestCheckpointKV                      KV   10
 TestLinearizable7KV                   KV   10
 TestSequentialSpeedKV                 KV    8
+TestStateMachineKV                    KV    5
+TestStartReturnsKV                    KV    3
+TestStalledCommitKV                   KV    5
 
 # Part SC: shard controller.
 TestJoinLeaveBasicSC                  SC   10

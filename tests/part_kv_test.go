@@ -3,6 +3,8 @@ package tests
 // Part KV: a replicated key/value service on VR. See LAB-KV.md.
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math/rand"
 	"strings"
@@ -11,6 +13,7 @@ import (
 
 	"vrlab/kvvr"
 	"vrlab/kvvr/kvmodel"
+	"vrlab/labrpc"
 	"vrlab/tests/harness"
 	"vrlab/vr"
 )
@@ -404,4 +407,174 @@ func TestSequentialSpeedKV(t *testing.T) {
 		k.Fatalf("%d sequential ops took %v; expected well under 20s (are ops waiting for a heartbeat or a tick?)", ops+1, d)
 	}
 	k.t.Logf("%d sequential ops in %v", ops+1, time.Since(start).Round(time.Millisecond))
+}
+
+// TestStateMachineKV: the KVServer as a vr.StateMachine, without VR. A
+// malformed op (bad kind, a length beyond the bytes left or past any int,
+// trailing bytes) returns a result and changes nothing, with no panic: one
+// bad op would otherwise kill every replica at once. The state does not
+// alias the op bytes VR hands to Apply. Equal states give equal snapshots
+// whatever order the keys were written in, and Restore leaves exactly the
+// snapshot's state.
+func TestStateMachineKV(t *testing.T) {
+	apply := func(s *kvvr.KVServer, what string, op []byte) (res []byte) {
+		t.Helper()
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("Apply(%x) of %s panicked: %v; a malformed op must return an error result and change nothing (Apply runs on every replica)", op, what, r)
+			}
+		}()
+		return s.Apply(op)
+	}
+	put := func(s *kvvr.KVServer, k, v string) {
+		t.Helper()
+		apply(s, "a Put", kvvr.EncodeOp(kvvr.Op{Kind: kvvr.OpPut, Key: k, Value: v}))
+	}
+
+	// Equal states, written in different orders, give equal snapshots.
+	fwd, rev := kvvr.NewStore(), kvvr.NewStore()
+	const keys = 40
+	for i := 0; i < keys; i++ {
+		put(fwd, fmt.Sprintf("k%02d", i), fmt.Sprint(i))
+		put(rev, fmt.Sprintf("k%02d", keys-1-i), fmt.Sprint(keys-1-i))
+	}
+	want := fwd.Snapshot()
+	for try := 0; try < 3; try++ {
+		if got := fwd.Snapshot(); !bytes.Equal(got, want) {
+			t.Fatalf("two snapshots of one store of %d keys, with no op between them, differ (%d and %d bytes): Snapshot must not depend on map order (sort the keys)", keys, len(want), len(got))
+		}
+		if got := rev.Snapshot(); !bytes.Equal(got, want) {
+			t.Fatalf("two stores given the same %d keys and values, written in opposite orders, give different snapshots (%d and %d bytes): "+
+				"a snapshot must encode the key/value state alone (not the ops that made it), with the keys in sorted order", keys, len(want), len(got))
+		}
+	}
+
+	// Malformed ops.
+	s := kvvr.NewStore()
+	put(s, "k", "v")
+	before := s.Snapshot()
+	huge := binary.AppendUvarint([]byte{byte(kvvr.OpPut)}, 1<<63+3)
+	bad := map[string][]byte{
+		"an empty op":                           {},
+		"an unknown kind":                       {0x7f, 1, 'k'},
+		"a key length beyond the bytes left":    {byte(kvvr.OpGet), 9, 'k'},
+		"a value length beyond the bytes left":  {byte(kvvr.OpPut), 1, 'k', 200, 1, 'v'},
+		"a key length past any int (2^63+3)":    append(huge, 'k', 'e', 'y'),
+		"a bad uvarint":                         {byte(kvvr.OpAppend), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+		"a Get with trailing bytes":             append(kvvr.EncodeOp(kvvr.Op{Kind: kvvr.OpGet, Key: "k"}), 'x'),
+		"a Put with a missing value":            {byte(kvvr.OpPut), 1, 'k'},
+		"a Put of key k with trailing bytes":    append(kvvr.EncodeOp(kvvr.Op{Kind: kvvr.OpPut, Key: "k", Value: "w"}), 0),
+		"an Append of key k with a short value": {byte(kvvr.OpAppend), 1, 'k', 5, 'w'},
+	}
+	for what, op := range bad {
+		if res := apply(s, what, op); len(res) == 0 {
+			t.Fatalf("Apply(%x) of %s returned an empty result; expected an error result", op, what)
+		}
+		if after := s.Snapshot(); !bytes.Equal(after, before) {
+			t.Fatalf("Apply(%x) of %s changed the state (snapshot %q, before %q); a malformed op must change nothing", op, what, after, before)
+		}
+	}
+
+	// The state owns its bytes: scribbling over the op after Apply (VR
+	// may reuse or drop its log entries) changes nothing.
+	a := kvvr.NewStore()
+	for i := 0; i < 5; i++ {
+		op := kvvr.EncodeOp(kvvr.Op{Kind: kvvr.OpPut, Key: fmt.Sprintf("key%d", i), Value: fmt.Sprintf("value%d", i)})
+		apply(a, "a Put", op)
+		for j := range op {
+			op[j] = '#'
+		}
+	}
+	for i := 0; i < 5; i++ {
+		get := kvvr.EncodeOp(kvvr.Op{Kind: kvvr.OpGet, Key: fmt.Sprintf("key%d", i)})
+		ref := kvvr.NewStore()
+		put(ref, fmt.Sprintf("key%d", i), fmt.Sprintf("value%d", i))
+		if got, want := apply(a, "a Get", get), apply(ref, "a Get", get); !bytes.Equal(got, want) {
+			t.Fatalf("after Put(key%d, value%d) and overwriting the bytes of the ops Apply had executed, Get(key%d) returned %q; expected %q: "+
+				"the map must hold copies (string(b)), not the op's bytes", i, i, i, got, want)
+		}
+	}
+
+	// Restore replaces the state.
+	src := kvvr.NewStore()
+	put(src, "kept", "from the snapshot")
+	snap := src.Snapshot()
+	dst := kvvr.NewStore()
+	put(dst, "stale", "only in the replica's old state")
+	put(dst, "kept", "old value")
+	dst.Restore(snap)
+	if got := dst.Snapshot(); !bytes.Equal(got, snap) {
+		t.Fatalf("after Restore of a snapshot of {kept}, the state's snapshot is %q; expected %q: Restore must leave exactly the snapshot's keys (start from a fresh map)", got, snap)
+	}
+	if res := apply(dst, "a Get", kvvr.EncodeOp(kvvr.Op{Kind: kvvr.OpGet, Key: "stale"})); !bytes.Equal(res, apply(kvvr.NewStore(), "a Get", kvvr.EncodeOp(kvvr.Op{Kind: kvvr.OpGet, Key: "stale"}))) {
+		t.Fatalf("after Restore of a snapshot without key \"stale\", Get(\"stale\") returned %q, not what a fresh store returns: Restore must replace the state, not merge into it", res)
+	}
+}
+
+// TestStartReturnsKV: StartKVServer returns at once, even for a replica
+// that restarts (opts.Recovering) and cannot recover yet because no other
+// replica answers: vr.Make runs recovery in the background, and the caller
+// (the harness, a main) registers the server's RPC handlers only after
+// StartKVServer returns, so waiting there for the replica to become normal
+// can wait forever.
+func TestStartReturnsKV(t *testing.T) {
+	const bound = 2 * time.Second
+	net := labrpc.MakeNetwork()
+	defer net.Cleanup()
+	for _, recovering := range []bool{false, true} {
+		ends := make([]*labrpc.ClientEnd, 3)
+		for j := range ends {
+			name := fmt.Sprintf("start-%v-to-%d", recovering, j)
+			ends[j] = net.MakeEnd(name)
+			net.Connect(name, fmt.Sprintf("absent-%d", j)) // no server: every call fails
+		}
+		started := make(chan *kvvr.KVServer, 1)
+		go func() { started <- kvvr.StartKVServer(ends, 1, vr.Options{Recovering: recovering}) }()
+		select {
+		case kv := <-started:
+			kv.Kill()
+		case <-time.After(bound):
+			t.Fatalf("StartKVServer (opts.Recovering %v, no other replica reachable) did not return within %v; "+
+				"it must return at once and leave VR to run in the background (don't wait for the replica to become normal, "+
+				"or hold a lock that Apply or Restore needs)", recovering, bound)
+		}
+	}
+}
+
+// TestStalledCommitKV: an Append whose commit stalls — every PREPAREOK is
+// lost for 3 s, so the primary cannot commit it — must not complete while
+// stalled, completes once the PREPAREOKs flow again, and executes exactly
+// once. A clerk that gives up waiting and sends the op again as a new
+// request (or through a new vr.Client) makes VR execute it again: VR's
+// client-table dedups a retry only under the same client-id and
+// request-number.
+func TestStalledCommitKV(t *testing.T) {
+	const stall = 3 * time.Second
+	k := newKVTest(t, 3, "Test (KV): an Append whose commit stalls")
+	ck, other := k.newClerk(), k.newClerk()
+	k.WaitPrimary(primaryTimeout)
+	ck.put("k", "start;")
+
+	k.Drop("stall", func(m vr.Message) bool { return m.Type == vr.MsgPrepareOK })
+	pend := ck.start(kvvr.Op{Kind: kvvr.OpAppend, Key: "k", Value: "once;"}, stall+3*opTimeout)
+	k.During(stall, "the Append not to complete while every PREPAREOK is lost", func() (bool, string) {
+		if pend.finished() {
+			_, err := pend.wait()
+			return false, fmt.Sprintf("it completed (err %v) although no backup's PREPAREOK reached the primary", err)
+		}
+		return true, ""
+	})
+	k.Undrop("stall")
+	other.put("other", "after the stall") // a later op: its commit covers every op before it
+	if _, err := pend.wait(); err != nil {
+		k.Fatalf("after the stall: %v", err)
+	}
+	v := other.get("k")
+	if n := strings.Count(v, "once;"); n != 1 || !strings.HasPrefix(v, "start;") {
+		k.Fatalf("after Put(k, \"start;\") and one Append(k, \"once;\") whose commit stalled, k is %q: the Append executed %d times; expected \"start;once;\". "+
+			"A clerk that gives up on a slow op and sends it again as a new request (or through a new vr.Client) defeats VR's at-most-once: let vr.Client retry",
+			kvmodel.Abbrev(v), n)
+	}
+	k.waitKVConverged(5 * time.Second)
+	k.checkLinearizable()
 }
