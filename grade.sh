@@ -80,17 +80,17 @@ TestSimSweepD                         D    8
 
 # Part KV: key/value service on VR.
 TestBasicKV                           KV    5
-TestConcurrentKV                      KV    8
-TestUnreliableKV                      KV    8
+TestConcurrentKV                      KV    7
+TestUnreliableKV                      KV    7
 TestConcurrentAppendKV                KV    8
-TestMinorityPartitionKV               KV   10
+TestMinorityPartitionKV               KV   9
 TestPartitionsOneClientKV             KV    7
-TestPartitionsManyClientsKV           KV    8
-TestCrashRecoverKV                    KV    8
-TestCrashPartitionUnreliableKV        KV   10
-TestCheckpointKV                      KV   10
-TestLinearizable7KV                   KV   10
-TestSequentialSpeedKV                 KV    8
+TestPartitionsManyClientsKV           KV    7
+TestCrashRecoverKV                    KV    7
+TestCrashPartitionUnreliableKV        KV   8
+TestCheckpointKV                      KV   9
+TestLinearizable7KV                   KV   8
+TestSequentialSpeedKV                 KV    5
 TestStateMachineKV                    KV    5
 TestStartReturnsKV                    KV    3
 TestStalledCommitKV                   KV    5

@@ -10,7 +10,7 @@ var partA = []Mutant{
 			edit(viewchange, "	r.broadcast(Message{Type: MsgStartViewChange, View: v})\n",
 				"	r.broadcast(Message{Type: MsgStartViewChange, View: v})\n	r.maybeSendDoViewChange()\n"),
 		},
-		Tests: []string{"TestOwnStartViewChangeA", "TestSimSweepA"},
+		Tests: []string{"TestOwnStartViewChangeA", "TestSimSweepA", "TestSearchOwnStartViewChangeA"},
 	},
 	{
 		Name: "svc-counter", Part: "A", Breaks: "LAB-A: counters instead of slots (a resent STARTVIEWCHANGE counted twice)",

@@ -37,9 +37,9 @@ func (ck *Clerk) Move(shard int, gid int) {
 	ck.report("Move", ck.MoveContext(context.Background(), shard, gid))
 }
 
-// Query returns configuration num, or the latest one if num is -1 or past
-// the latest. The Config is the caller's own: changing it changes nothing
-// else.
+// Query returns configuration num, or the latest one if num is negative (-1
+// by convention) or past the latest. The Config is the caller's own:
+// changing it changes nothing else.
 func (ck *Clerk) Query(num int) Config {
 	c, err := ck.QueryContext(context.Background(), num)
 	ck.report("Query", err)
