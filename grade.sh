@@ -58,6 +58,8 @@ TestRecoveringNoQuorumC               C    8
 TestRapidPrimaryCrashesC              C    9
 TestRecoveryLatestPrimaryC            C    8
 TestSimSweepC                         C    8
+TestRecoveryAcrossResendsC            C    8
+TestRecoveryStaleAnswersC             C    6
 
 # Part D: checkpoints and state transfer
 TestLogBoundedD                       D    8

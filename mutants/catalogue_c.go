@@ -15,31 +15,31 @@ var partC = []Mutant{
 	{
 		Name: "recovery-stale-nonce", Part: "C", Breaks: "LAB-C: taking answers with a stale nonce",
 		Edits: []Edit{edit(recovery, "	if r.status != Recovering || m.Nonce != r.nonce {", "	if r.status != Recovering {")},
-		Tests: []string{"TestSimSweepC"},
+		Tests: []string{"TestRecoveryStaleAnswersC"},
 	},
 	{
 		Name: "recovery-same-nonce", Part: "C", Breaks: "LAB-C: the same nonce in every life",
 		Edits: []Edit{
 			edit(recovery, "	r.nonce = r.rand.Uint64()\n", "	r.nonce = uint64(r.id) + 1\n"),
 		},
-		Tests: []string{"TestSimSweepC"},
+		Tests: []string{"TestRecoveryStaleAnswersC"},
 	},
 	{
 		Name: "recovery-nonce-per-resend", Part: "C", Breaks: "LAB-C: a new nonce on every resend",
 		Edits: []Edit{edit(recovery, "		r.resendTicks = 0\n		r.broadcast(Message{Type: MsgRecovery, Nonce: r.nonce})\n",
 			"		r.resendTicks = 0\n		r.nonce = r.rand.Uint64()\n		clear(r.recoveryResponses)\n		r.broadcast(Message{Type: MsgRecovery, Nonce: r.nonce})\n")},
-		Tests: []string{"TestSimSweepC"},
+		Tests: []string{"TestRecoveryAcrossResendsC", "TestSimSweepC"},
 	},
 	{
 		Name: "recovery-adopt-last-answer", Part: "C", Breaks: "LAB-C: adopting a backup's empty answer",
 		Edits: []Edit{edit(recovery, "	primary := r.recoveryResponses[r.primaryOf(view)]\n", "	primary := r.recoveryResponses[m.From]\n")},
-		Tests: []string{"TestSimSweepC"},
+		Tests: []string{"TestRecoveryAcrossResendsC", "TestSimSweepC"},
 	},
 	{
 		Name: "recovery-primary-by-entries", Part: "C", Breaks: "LAB-C: adopting a backup's empty answer (finding the primary's by its entries)",
 		Edits: []Edit{edit(recovery, "	primary := r.recoveryResponses[r.primaryOf(view)]\n",
 			"	var primary *Message\n	for _, resp := range r.recoveryResponses {\n		if resp != nil && len(resp.Entries) > 0 {\n			primary = resp\n		}\n	}\n")},
-		Tests: []string{"TestSimSweepC"},
+		Tests: []string{"TestRecoveryAcrossResendsC"},
 	},
 	{
 		Name: "recovery-count-self", Part: "C", Breaks: "LAB-C: counting yourself",
@@ -71,18 +71,18 @@ var partC = []Mutant{
 	{
 		Name: "recovery-no-resend", Part: "C", Breaks: "LAB-C: not resending",
 		Edits: []Edit{edit(recovery, "		r.resendTicks = 0\n		r.broadcast(Message{Type: MsgRecovery, Nonce: r.nonce})\n", "		r.resendTicks = 0\n")},
-		Tests: []string{"TestRecoveryLatestPrimaryC", "TestSimSweepC"},
+		Tests: []string{"TestRecoveryLatestPrimaryC", "TestRecoveryAcrossResendsC", "TestSimSweepC"},
 	},
 	{
 		Name: "recovery-resend-every-tick", Part: "C", Breaks: "LAB-C: not resending (resending every tick instead)",
 		Edits: []Edit{edit(recovery, "	r.resendTicks++\n	if r.resendTicks >= r.opts.HeartbeatTicks {\n		r.resendTicks = 0\n		r.broadcast(Message{Type: MsgRecovery",
 			"	r.resendTicks++\n	if r.resendTicks >= 1 {\n		r.resendTicks = 0\n		r.broadcast(Message{Type: MsgRecovery")},
-		Tests: []string{"TestSimSweepC"},
+		Tests: []string{"TestRecoveryAcrossResendsC"},
 	},
 	{
 		Name: "recovery-normal-by-hand", Part: "C", Breaks: "LAB-C: becoming normal by hand",
 		Edits: []Edit{edit(recovery, "	r.view = view\n	r.commitNumber = max(r.commitNumber, min(primary.CommitNumber, r.opNumber))\n	r.enterNormal()\n",
 			"	r.view = view\n	r.commitNumber = max(r.commitNumber, min(primary.CommitNumber, r.opNumber))\n	r.status = Normal\n")},
-		Tests: []string{"TestBackupCrashRecoverC"},
+		Tests: []string{"TestPrimaryCrashRecoverC"},
 	},
 }
