@@ -60,6 +60,7 @@ TestRecoveryLatestPrimaryC            C    8
 TestSimSweepC                         C    8
 TestRecoveryAcrossResendsC            C    8
 TestRecoveryStaleAnswersC             C    6
+TestRecoveredAckC                     C    6
 
 # Part D: checkpoints and state transfer
 TestLogBoundedD                       D    8
@@ -71,6 +72,7 @@ TestNewPrimaryBehindD                 D   12
 TestClientTableCheckpointD            D   10
 TestLargeStateCheckpointD             D   10
 TestSimSweepD                         D    8
+TestCheckpointBytesD                  D    6
 
 # Part KV: key/value service on VR.
 TestBasicKV                           KV    5

@@ -66,7 +66,7 @@ var partC = []Mutant{
 		Name: "recovery-prepareok-max-op", Part: "C", Breaks: "LAB-C: a PREPAREOK you can't back (an op-number from another answer)",
 		Edits: []Edit{edit(recovery, "	if r.opNumber > r.commitNumber {\n		r.send(primary.From, Message{Type: MsgPrepareOK, View: r.view, OpNumber: r.opNumber})\n	}\n",
 			"	n := r.opNumber\n	for _, resp := range r.recoveryResponses {\n		if resp != nil {\n			n = max(n, resp.OpNumber)\n		}\n	}\n	if n > r.commitNumber {\n		r.send(primary.From, Message{Type: MsgPrepareOK, View: r.view, OpNumber: n})\n	}\n")},
-		Tests: []string{"TestSimSweepC"},
+		Tests: []string{"TestRecoveredAckC"},
 	},
 	{
 		Name: "recovery-no-resend", Part: "C", Breaks: "LAB-C: not resending",

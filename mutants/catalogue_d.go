@@ -78,8 +78,8 @@ var partD = []Mutant{
 		Tests: []string{"TestSimSweepD"},
 	},
 	{
-		Name: "prepare-carries-checkpoint", Part: "D", Breaks: "LAB-D: the checkpoint on every message",
+		Name: "commit-carries-checkpoint", Part: "D", Breaks: "LAB-D: the checkpoint on every message",
 		Edits: []Edit{edit(normal, "	return Message{Type: MsgCommit, View: r.view, CommitNumber: r.commitNumber}\n", "	return Message{Type: MsgCommit, View: r.view, CommitNumber: r.commitNumber, LogStart: r.logStart, Checkpoint: r.checkpoint}\n")},
-		Tests: []string{"TestLargeStateCheckpointD"},
+		Tests: []string{"TestCheckpointBytesD"},
 	},
 }

@@ -504,3 +504,89 @@ func TestRecoveryStaleAnswersC(t *testing.T) {
 	c.Undrop("answers to R2")
 	c.WaitRecovered(2, recoverTimeout)
 }
+
+// TestRecoveredAckC: a replica that recovered acknowledges only the log it
+// adopted. Scripted with dropped messages, in a group of three:
+//
+//  1. Ops 1..3 commit in view 0 (R0 primary). Then R0 is cut off from the
+//     others, except for recovery messages, and takes one more op, which it
+//     cannot commit: R0 now holds ops 1..4.
+//  2. The other two start a new view from ops 1..3. Its backup crashes and
+//     restarts: it hears from R0 (view 0, op-number 4) and from the new
+//     primary (the newer view, op-number 3), and recovers with ops 1..3.
+//  3. The new primary takes an op, op 4 of its view, whose PREPAREs to the
+//     recovered backup are lost. No backup holds it, so it must not commit
+//     in that view.
+//     It would, if the backup had acknowledged op-number 4 on recovering (R0's
+//     op-number with the new primary's log).
+func TestRecoveredAckC(t *testing.T) {
+	c := harness.New(t, 3, "Test (C): a recovered replica acknowledges only the log it adopted")
+	cl := c.NewClient()
+	if p, _ := c.WaitPrimary(primaryTimeout); p != 0 {
+		c.Fatalf("expected R0 primary of view 0, got R%d", p)
+	}
+	committed := submitN(cl, 3, 0)
+
+	// 1. R0 cut off but for recovery; it takes op 4.
+	c.Drop("R0 cut off", func(m vr.Message) bool {
+		recovery := m.Type == vr.MsgRecovery || m.Type == vr.MsgRecoveryResponse
+		return (m.From == 0 || m.To == 0) && !recovery
+	})
+	old := c.NewClient()
+	old.ReachOnly(0)
+	old.Start(old.NextOp(0), 2*opTimeout)
+	c.Eventually(2*time.Second, "R0 to take a client op it cannot commit", func() (bool, string) {
+		st, _ := c.State(0)
+		return st.OpNumber > committed, fmt.Sprintf("R0 %v in view %d with op-number %d", st.Status, st.View, st.OpNumber)
+	})
+
+	// 2. A new view without R0; its backup crashes and recovers.
+	var p1, v1 int
+	c.Eventually(2*primaryTimeout, "R1 or R2 to become primary of a view above 0", func() (bool, string) {
+		for _, i := range []int{1, 2} {
+			if st, _ := c.State(i); st.IsPrimary && st.View > 0 {
+				p1, v1 = i, st.View
+				return true, ""
+			}
+		}
+		return false, "no primary above view 0 yet"
+	})
+	b := 3 - p1
+	c.Crash(b)
+	c.Restart(b)
+	c.WaitRecovered(b, recoverTimeout)
+	if st, _ := c.State(b); st.View != v1 || st.OpNumber != committed {
+		c.Fatalf("R%d recovered %v in view %d with op-number %d; expected view %d with op-number %d (the log of view %d's primary R%d)",
+			b, st.Status, st.View, st.OpNumber, v1, committed, v1, p1)
+	}
+
+	// 3. An op whose PREPAREs to b are lost must not commit.
+	c.Drop("no PREPARE to the recovered backup", func(m vr.Message) bool {
+		return m.Type == vr.MsgPrepare && m.To == b
+	})
+	cl2 := c.NewClient()
+	cl2.ReachOnly(p1)
+	pending := cl2.Start(cl2.NextOp(0), 4*opTimeout)
+	// The window is shorter than the shortest view-change timeout (300 ms):
+	// the lost PREPAREs silence the primary towards the recovered backup,
+	// which may then rightly start a later view with the primary's log, op 4
+	// included.
+	c.During(250*time.Millisecond, fmt.Sprintf("R%d not to commit above op %d in view %d while no backup holds the new op", p1, committed, v1), func() (bool, string) {
+		st, _ := c.State(p1)
+		if st.IsPrimary && st.View == v1 && st.CommitNumber > committed {
+			return false, fmt.Sprintf("R%d committed op %d in view %d, but its only reachable backup R%d never received it\n"+
+				"(a recovered replica's PREPAREOK must be for the op-number of the log it adopted, VR-PROTOCOL.md §4)", p1, st.CommitNumber, v1, b)
+		}
+		return true, ""
+	})
+
+	c.Undrop("no PREPARE to the recovered backup")
+	c.Undrop("R0 cut off")
+	old.ReachMain()
+	cl2.ReachMain()
+	last, err := pending.Wait()
+	if err != nil {
+		c.Fatalf("after the network healed: %v", err)
+	}
+	c.WaitExecuted(last, c.All(), 5*time.Second)
+}
