@@ -8,6 +8,11 @@ var partD = []Mutant{
 		Tests: []string{"TestSimSweepD"},
 	},
 	{
+		Name: "checkpoint-cut-at-commit", Part: "D", Breaks: "LAB-D: discarding beyond the executed point (up to the commit-number)",
+		Edits: []Edit{edit(checkpoint, "	r.log = append([]Entry(nil), r.log[r.executed-r.logStart:]...)\n", "	r.log = append([]Entry(nil), r.log[r.commitNumber-r.logStart:]...)\n")},
+		Tests: []string{"TestLogBoundedD"},
+	},
+	{
 		Name: "checkpoint-no-clients", Part: "D", Breaks: "§9.12; LAB-D: a checkpoint without the client-table",
 		Edits: []Edit{edit(checkpoint, "		ClientTable: r.clients.records(),\n", "")},
 		Tests: []string{"TestClientTableCheckpointD"},
@@ -23,14 +28,14 @@ var partD = []Mutant{
 		Tests: []string{"TestLogBoundedD"},
 	},
 	{
-		Name: "install-older-checkpoint", Part: "D", Breaks: "LAB-D: restoring a checkpoint older than what you executed",
-		Edits: []Edit{edit(checkpoint, "	if cp.OpNumber <= r.executed {\n		return false\n	}\n", "")},
-		Tests: []string{"TestSimSweepD"},
+		Name: "checkpoint-logstart-apart", Part: "D", Breaks: "LAB-D: setting the checkpoint and the log start apart",
+		Edits: []Edit{edit(checkpoint, "	r.logStart = r.executed\n	r.checkpoint = cp\n", "	r.checkpoint = cp\n")},
+		Tests: []string{"TestLogBoundedD"},
 	},
 	{
-		Name: "checkpoint-logstart-apart", Part: "D", Breaks: "LAB-D: setting the checkpoint and the log start apart",
+		Name: "install-logstart-apart", Part: "D", Breaks: "LAB-D: setting the checkpoint and the log start apart (on install)",
 		Edits: []Edit{edit(checkpoint, "	r.log = nil\n	r.checkpoint = cp\n	return true\n", "	r.log = nil\n	return true\n")},
-		Tests: []string{"TestCatchUpViaCheckpointD"},
+		Tests: []string{"TestSimSweepD"},
 	},
 	{
 		Name: "checkpoint-commit-label", Part: "D", Breaks: "LAB-D: the wrong op-number on the snapshot",
@@ -48,7 +53,7 @@ var partD = []Mutant{
 	{
 		Name: "install-no-commit", Part: "D", Breaks: "LAB-D: forgetting the commit-number when installing",
 		Edits: []Edit{edit(checkpoint, "	r.commitNumber = max(r.commitNumber, cp.OpNumber)\n", "")},
-		Tests: []string{"TestCatchUpViaCheckpointD"},
+		Tests: []string{"TestSimSweepD"},
 	},
 	{
 		Name: "dvc-no-checkpoint", Part: "D", Breaks: "LAB-D: a new primary that can't adopt the chosen log",
@@ -57,8 +62,11 @@ var partD = []Mutant{
 	},
 	{
 		Name: "startview-own-log-fallback", Part: "D", Breaks: "LAB-D: a new primary that can't adopt the chosen log (falls back to its own)",
-		Edits: []Edit{edit(viewchange, "		r.logf(\"view\", \"R%d cannot adopt the log of R%d for view %d\", r.id, best.From, r.view)\n		return\n",
-			"		r.logf(\"view\", \"R%d cannot adopt the log of R%d for view %d\", r.id, best.From, r.view)\n")},
+		Edits: []Edit{
+			edit(viewchange, "		Entries:        r.logAfter(r.logStart),\n		Checkpoint:     r.checkpoint,\n", "		Entries:        r.logAfter(r.logStart),\n"),
+			edit(viewchange, "		r.logf(\"view\", \"R%d cannot adopt the log of R%d for view %d\", r.id, best.From, r.view)\n		return\n",
+				"		r.logf(\"view\", \"R%d cannot adopt the log of R%d for view %d\", r.id, best.From, r.view)\n"),
+		},
 		Tests: []string{"TestNewPrimaryBehindD"},
 	},
 	{
