@@ -51,11 +51,6 @@ var partD = []Mutant{
 		Tests: []string{"TestLogBoundedD"},
 	},
 	{
-		Name: "install-no-commit", Part: "D", Breaks: "LAB-D: forgetting the commit-number when installing",
-		Edits: []Edit{edit(checkpoint, "	r.commitNumber = max(r.commitNumber, cp.OpNumber)\n", "")},
-		Tests: []string{"TestSimSweepD"},
-	},
-	{
 		Name: "dvc-no-checkpoint", Part: "D", Breaks: "LAB-D: a new primary that can't adopt the chosen log",
 		Edits: []Edit{edit(viewchange, "		Entries:        r.logAfter(r.logStart),\n		Checkpoint:     r.checkpoint,\n", "		Entries:        r.logAfter(r.logStart),\n")},
 		Tests: []string{"TestNewPrimaryBehindD"},
