@@ -73,6 +73,7 @@ TestClientTableCheckpointD            D   10
 TestLargeStateCheckpointD             D   10
 TestSimSweepD                         D    8
 TestCheckpointBytesD                  D    6
+TestCheckpointInBatchD                D    6
 
 # Part KV: key/value service on VR.
 TestBasicKV                           KV    5

@@ -48,7 +48,7 @@ var partD = []Mutant{
 			edit(checkpoint, "	if every == 0 || r.executed-r.checkpointOp() < every {", "	if every == 0 || r.executed%every != 0 {"),
 			edit(normal, "		r.maybeCheckpoint()\n	}\n", "	}\n	r.maybeCheckpoint()\n"),
 		},
-		Tests: []string{"TestLogBoundedD"},
+		Tests: []string{"TestCheckpointInBatchD", "TestLogBoundedD"},
 	},
 	{
 		Name: "dvc-no-checkpoint", Part: "D", Breaks: "LAB-D: a new primary that can't adopt the chosen log",
