@@ -53,30 +53,35 @@ TestSearchStateTransferB              B     5
 TestSearchStateTransferKeepsLogB      B     5
 
 # Part C: crash recovery
-TestBackupCrashRecoverC               C     7
-TestPrimaryCrashRecoverC              C     7
-TestCrashEachInTurnC                  C     7
-TestNextPrimaryCrashC                 C    10
-TestUnreliableRecoveryC               C     7
-TestChurnC                            C     8
-TestChurnUnreliableC                  C    10
-TestRecoveringNoQuorumC               C     7
-TestRapidPrimaryCrashesC              C     7
+TestBackupCrashRecoverC               C     6
+TestPrimaryCrashRecoverC              C     6
+TestCrashEachInTurnC                  C     5
+TestNextPrimaryCrashC                 C    7
+TestUnreliableRecoveryC               C     5
+TestChurnC                            C     5
+TestChurnUnreliableC                  C    7
+TestRecoveringNoQuorumC               C     6
+TestRapidPrimaryCrashesC              C     5
 TestRecoveryLatestPrimaryC            C     7
 TestSimSweepC                         C     8
-TestSearchRecoveryC                   C     7
-TestSearchRecoveryDuringViewChangeC   C     8
+TestSearchRecoveryC                   C     6
+TestSearchRecoveryDuringViewChangeC   C     6
+TestRecoveryAcrossResendsC            C     8
+TestRecoveryStaleAnswersC             C     6
+TestRecoveredAckC                     C     7
 
 # Part D: checkpoints and state transfer
 TestLogBoundedD                       D    8
-TestCatchUpViaCheckpointD             D   15
-TestCatchUpViaCheckpointUnreliableD   D   10
-TestRecoverFromCheckpointD            D   15
+TestCatchUpViaCheckpointD             D   12
+TestCatchUpViaCheckpointUnreliableD   D   8
+TestRecoverFromCheckpointD            D   12
 TestRecoverUnreliableCrashD           D   12
 TestNewPrimaryBehindD                 D   12
-TestClientTableCheckpointD            D   10
-TestLargeStateCheckpointD             D   10
+TestClientTableCheckpointD            D   8
+TestLargeStateCheckpointD             D   8
 TestSimSweepD                         D    8
+TestCheckpointBytesD                  D    6
+TestCheckpointInBatchD                D    6
 
 # Part KV: key/value service on VR.
 TestBasicKV                           KV    5

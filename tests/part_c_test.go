@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"vrlab/labrpc"
 	"vrlab/tests/harness"
 	"vrlab/vr"
 )
@@ -316,5 +317,276 @@ func TestRecoveryLatestPrimaryC(t *testing.T) {
 		c.Fatalf("%s", seen)
 	}
 	last := submitN(cl, 1, 0)
+	c.WaitExecuted(last, c.All(), 5*time.Second)
+}
+
+// TestRecoveryAcrossResendsC: the f+1 answers of one recovery may come in
+// answer to different RECOVERYs, so the nonce and the answers collected must
+// last the whole recovery; the answer adopted must be the primary's; and
+// RECOVERY is resent once per heartbeat interval, not on every tick.
+// Scripted with dropped messages, in a group of three with R0 primary:
+//
+//  1. R2 crashes before any op and restarts; every answer to it is lost for
+//     a while, and the test counts its RECOVERYs. Then the answers pass: the
+//     primary has an empty log and sends no entries, and R2 must recover.
+//  2. Ops commit; R2 crashes and restarts. Of the answers to it, only R0's
+//     first one passes, and R1's first one is lost: R2 gets the primary's
+//     answer to its first RECOVERY and R1's only to a resend. NEWSTATEs to
+//     R2 are lost, so it cannot fill in a wrong log later: the log it
+//     recovers with must hold every committed op.
+func TestRecoveryAcrossResendsC(t *testing.T) {
+	c := harness.New(t, 3, "Test (C): recovery answers across resends")
+	cl := c.NewClient()
+	if p, _ := c.WaitPrimary(primaryTimeout); p != 0 {
+		c.Fatalf("expected R0 primary of view 0, got R%d", p)
+	}
+
+	// 1. Resends while no answer arrives, then recovery from an empty log.
+	var mu sync.Mutex
+	recoveries := 0
+	c.Crash(2)
+	c.Drop("no answers, count RECOVERYs", func(m vr.Message) bool {
+		if m.Type == vr.MsgRecovery && m.From == 2 {
+			mu.Lock()
+			recoveries++
+			mu.Unlock()
+		}
+		return m.Type == vr.MsgRecoveryResponse && m.To == 2
+	})
+	start := time.Now()
+	c.Restart(2)
+	c.Sleep(time.Second)
+	mu.Lock()
+	sent := recoveries
+	mu.Unlock()
+	elapsed := time.Since(start)
+	// One broadcast (to 2 replicas) at the start and one per heartbeat
+	// interval (10 ticks of 10 ms) after it; allow twice that.
+	intervals := int(elapsed / (vr.DefaultHeartbeatTicks * vr.TickInterval))
+	if budget := 2 * 2 * (1 + intervals); sent > budget {
+		c.Fatalf("R2 sent %d RECOVERYs in %v of recovery; expected at most %d (one to each replica per heartbeat interval, with slack)", sent, elapsed.Round(time.Millisecond), budget)
+	}
+	if sent < 2*2 {
+		c.Fatalf("R2 sent %d RECOVERYs in %v while no answer reached it; expected a resend every heartbeat interval", sent, elapsed.Round(time.Millisecond))
+	}
+	c.Undrop("no answers, count RECOVERYs")
+	c.WaitRecovered(2, recoverTimeout)
+	if st, _ := c.State(2); st.View != 0 || st.OpNumber != 0 {
+		c.Fatalf("R2 recovered into view %d with op-number %d; expected view 0, op-number 0 (no op was submitted)", st.View, st.OpNumber)
+	}
+
+	// 2. The primary's answer comes to the first RECOVERY, R1's to a resend.
+	committed := submitN(cl, 5, 0)
+	c.Crash(2)
+	fromR0, fromR1 := 0, 0
+	c.Drop("split answers", func(m vr.Message) bool {
+		if m.To != 2 {
+			return false
+		}
+		if m.Type == vr.MsgNewState {
+			return true
+		}
+		if m.Type != vr.MsgRecoveryResponse {
+			return false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		switch m.From {
+		case 0:
+			fromR0++
+			return fromR0 > 1 // only the first
+		case 1:
+			fromR1++
+			return fromR1 == 1 // all but the first
+		}
+		return false
+	})
+	c.Restart(2)
+	c.Eventually(recoverTimeout, "R2 to finish recovery with R0's answer to its first RECOVERY and R1's to a resend", func() (bool, string) {
+		st, ok := c.State(2)
+		mu.Lock()
+		defer mu.Unlock()
+		return ok && st.Status != vr.Recovering, fmt.Sprintf("R2 %v in view %d; %d answers from R0 (first passed), %d from R1 (first lost)\n"+
+			"(a recovery must keep its nonce and the answers it collected across resends)", st.Status, st.View, fromR0, fromR1)
+	})
+	if st, _ := c.State(2); st.OpNumber < committed {
+		c.Fatalf("R2 recovered %v in view %d with op-number %d, but ops 1..%d were committed\n"+
+			"(the log adopted must be the primary's answer, found by its sender and view, not whichever answer came last)", st.Status, st.View, st.OpNumber, committed)
+	}
+	c.Undrop("split answers")
+	last := submitN(cl, 1, 0)
+	c.WaitExecuted(last, c.All(), 5*time.Second)
+}
+
+// bareServer runs a vr.Node over a trivial service, so that a test can hand
+// its Node a message itself (the harness's servers keep their Nodes).
+type bareServer struct{ node *vr.Node }
+
+func (s bareServer) Node() *vr.Node { return s.node }
+func (s bareServer) Kill()          { s.node.Kill() }
+
+// echoService is a StateMachine whose ops change nothing.
+type echoService struct{}
+
+func (echoService) Apply(op []byte) []byte { return op }
+func (echoService) Snapshot() []byte       { return nil }
+func (echoService) Restore([]byte)         {}
+
+// TestRecoveryStaleAnswersC: answers meant for an earlier life's recovery
+// must not be taken. R2 restarts and every answer to it is lost (and kept);
+// it crashes and restarts again, and again every answer is lost, but the
+// kept answers of its previous life are handed to it, as a slow network
+// might deliver them. They carry the previous life's nonce: R2 must ignore
+// them and stay recovering. This holds only if each life draws a nonce of
+// its own (from r.rand, which the Node seeds afresh in every life).
+func TestRecoveryStaleAnswersC(t *testing.T) {
+	var mu sync.Mutex
+	nodes := map[int]*vr.Node{}
+	factory := func(ends []*labrpc.ClientEnd, me int, opts vr.Options) harness.Server {
+		node, err := vr.StartNode(ends, me, echoService{}, opts)
+		if err != nil {
+			t.Errorf("replica %d did not start: %v", me, err)
+		}
+		mu.Lock()
+		nodes[me] = node
+		mu.Unlock()
+		return bareServer{node}
+	}
+	c := harness.New(t, 3, "Test (C): answers meant for an earlier life", harness.WithServers(factory))
+	if p, _ := c.WaitPrimary(primaryTimeout); p != 0 {
+		c.Fatalf("expected R0 primary of view 0, got R%d", p)
+	}
+
+	var stale []vr.Message
+	keeping := true
+	c.Drop("answers to R2", func(m vr.Message) bool {
+		if m.Type != vr.MsgRecoveryResponse || m.To != 2 {
+			return false
+		}
+		mu.Lock()
+		if keeping {
+			stale = append(stale, m)
+		}
+		mu.Unlock()
+		return true
+	})
+	c.Crash(2)
+	c.Restart(2)
+	c.Eventually(2*time.Second, "answers from R0 and R1 to R2's recovery (all lost on the way)", func() (bool, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		from := map[int]bool{}
+		for _, m := range stale {
+			from[m.From] = true
+		}
+		return from[0] && from[1], fmt.Sprintf("answers kept from %v", from)
+	})
+	mu.Lock()
+	keeping = false
+	mu.Unlock()
+
+	c.Crash(2)
+	c.Restart(2)
+	mu.Lock()
+	node, old := nodes[2], append([]vr.Message(nil), stale...)
+	mu.Unlock()
+	for _, m := range old {
+		node.Deliver(m)
+	}
+	c.During(time.Second, "R2 to stay recovering", func() (bool, string) {
+		st, _ := c.State(2)
+		if st.Status == vr.Recovering {
+			return true, ""
+		}
+		return false, fmt.Sprintf("R2 became %v in view %d, but the only answers that reached it were %d meant for its previous life's recovery\n"+
+			"(an answer counts only if it carries this recovery's nonce, and each life needs a fresh nonce from r.rand)", st.Status, st.View, len(old))
+	})
+	c.Undrop("answers to R2")
+	c.WaitRecovered(2, recoverTimeout)
+}
+
+// TestRecoveredAckC: a replica that recovered acknowledges only the log it
+// adopted. Scripted with dropped messages, in a group of three:
+//
+//  1. Ops 1..3 commit in view 0 (R0 primary). Then R0 is cut off from the
+//     others, except for recovery messages, and takes one more op, which it
+//     cannot commit: R0 now holds ops 1..4.
+//  2. The other two start a new view from ops 1..3. Its backup crashes and
+//     restarts: it hears from R0 (view 0, op-number 4) and from the new
+//     primary (the newer view, op-number 3), and recovers with ops 1..3.
+//  3. The new primary takes an op, op 4 of its view, whose PREPAREs to the
+//     recovered backup are lost. No backup holds it, so it must not commit
+//     in that view.
+//     It would, if the backup had acknowledged op-number 4 on recovering (R0's
+//     op-number with the new primary's log).
+func TestRecoveredAckC(t *testing.T) {
+	c := harness.New(t, 3, "Test (C): a recovered replica acknowledges only the log it adopted")
+	cl := c.NewClient()
+	if p, _ := c.WaitPrimary(primaryTimeout); p != 0 {
+		c.Fatalf("expected R0 primary of view 0, got R%d", p)
+	}
+	committed := submitN(cl, 3, 0)
+
+	// 1. R0 cut off but for recovery; it takes op 4.
+	c.Drop("R0 cut off", func(m vr.Message) bool {
+		recovery := m.Type == vr.MsgRecovery || m.Type == vr.MsgRecoveryResponse
+		return (m.From == 0 || m.To == 0) && !recovery
+	})
+	old := c.NewClient()
+	old.ReachOnly(0)
+	old.Start(old.NextOp(0), 2*opTimeout)
+	c.Eventually(2*time.Second, "R0 to take a client op it cannot commit", func() (bool, string) {
+		st, _ := c.State(0)
+		return st.OpNumber > committed, fmt.Sprintf("R0 %v in view %d with op-number %d", st.Status, st.View, st.OpNumber)
+	})
+
+	// 2. A new view without R0; its backup crashes and recovers.
+	var p1, v1 int
+	c.Eventually(2*primaryTimeout, "R1 or R2 to become primary of a view above 0", func() (bool, string) {
+		for _, i := range []int{1, 2} {
+			if st, _ := c.State(i); st.IsPrimary && st.View > 0 {
+				p1, v1 = i, st.View
+				return true, ""
+			}
+		}
+		return false, "no primary above view 0 yet"
+	})
+	b := 3 - p1
+	c.Crash(b)
+	c.Restart(b)
+	c.WaitRecovered(b, recoverTimeout)
+	if st, _ := c.State(b); st.View != v1 || st.OpNumber != committed {
+		c.Fatalf("R%d recovered %v in view %d with op-number %d; expected view %d with op-number %d (the log of view %d's primary R%d)",
+			b, st.Status, st.View, st.OpNumber, v1, committed, v1, p1)
+	}
+
+	// 3. An op whose PREPAREs to b are lost must not commit.
+	c.Drop("no PREPARE to the recovered backup", func(m vr.Message) bool {
+		return m.Type == vr.MsgPrepare && m.To == b
+	})
+	cl2 := c.NewClient()
+	cl2.ReachOnly(p1)
+	pending := cl2.Start(cl2.NextOp(0), 4*opTimeout)
+	// The window is shorter than the shortest view-change timeout (300 ms):
+	// the lost PREPAREs silence the primary towards the recovered backup,
+	// which may then rightly start a later view with the primary's log, op 4
+	// included.
+	c.During(250*time.Millisecond, fmt.Sprintf("R%d not to commit above op %d in view %d while no backup holds the new op", p1, committed, v1), func() (bool, string) {
+		st, _ := c.State(p1)
+		if st.IsPrimary && st.View == v1 && st.CommitNumber > committed {
+			return false, fmt.Sprintf("R%d committed op %d in view %d, but its only reachable backup R%d never received it\n"+
+				"(a recovered replica's PREPAREOK must be for the op-number of the log it adopted, VR-PROTOCOL.md §4)", p1, st.CommitNumber, v1, b)
+		}
+		return true, ""
+	})
+
+	c.Undrop("no PREPARE to the recovered backup")
+	c.Undrop("R0 cut off")
+	old.ReachMain()
+	cl2.ReachMain()
+	last, err := pending.Wait()
+	if err != nil {
+		c.Fatalf("after the network healed: %v", err)
+	}
 	c.WaitExecuted(last, c.All(), 5*time.Second)
 }

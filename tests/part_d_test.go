@@ -205,3 +205,72 @@ func TestLargeStateCheckpointD(t *testing.T) {
 	requireRestored(c, b, "by recovery")
 	c.WaitConverged(5 * time.Second)
 }
+
+// TestCheckpointBytesD: only the messages that may have to install a log
+// from a checkpoint (state transfer, view change, recovery) carry it; the
+// normal case's PREPAREs and COMMITs do not. With a 256 KB service state and
+// no faults, a second of idling after the replicas converged moves far less
+// than one checkpoint per heartbeat would.
+func TestCheckpointBytesD(t *testing.T) {
+	const pad = 256 << 10
+	c := harness.New(t, 3, "Test (D): the checkpoint stays off normal messages", withCheckpoints(), harness.SnapshotPadding(pad))
+	cl := c.NewClient()
+	c.WaitPrimary(primaryTimeout)
+	submitN(cl, 3*checkpointEvery, 0) // checkpoints taken: from now on every replica has one
+	c.WaitConverged(5 * time.Second)
+	c.ResetCounters()
+	c.Sleep(time.Second)
+	// A heartbeat every 100 ms to 2 backups with a checkpoint would be about
+	// 20 checkpoints a second; an idle group that has converged sends none.
+	if got, budget := c.Bytes(), int64(4*pad); got > budget {
+		c.Fatalf("a second of idling after the replicas converged moved %d bytes (%d RPCs); expected at most %d with no faults\n"+
+			"(a %d-byte checkpoint on every PREPARE or COMMIT? only state transfer, view change and recovery need it)", got, c.RPCs(), budget, pad)
+	}
+}
+
+// TestCheckpointInBatchD: a checkpoint is due whenever K ops were executed
+// since the latest one, even in the middle of a batch. With every PREPAREOK
+// lost, the primary takes 2½K concurrent ops that cannot commit; then the
+// PREPAREOKs pass, all of the ops commit together, and each replica executes
+// them in one go. Checking for a checkpoint after every op gives one at 2K;
+// checking once after the batch for a multiple of K gives none.
+func TestCheckpointInBatchD(t *testing.T) {
+	c := harness.New(t, 3, "Test (D): checkpoints inside one batch of executed ops", withCheckpoints())
+	p, _ := c.WaitPrimary(primaryTimeout)
+	c.Drop("no PREPAREOK", func(m vr.Message) bool { return m.Type == vr.MsgPrepareOK })
+	const n = 2*checkpointEvery + checkpointEvery/2
+	var pending []*harness.Pending
+	for i := 0; i < n; i++ {
+		cl := c.NewClient()
+		pending = append(pending, cl.Start(cl.NextOp(0), 4*opTimeout))
+	}
+	c.Eventually(5*time.Second, fmt.Sprintf("primary R%d to take %d ops it cannot commit", p, n), func() (bool, string) {
+		st, _ := c.State(p)
+		return st.OpNumber >= n, fmt.Sprintf("R%d %v in view %d with op-number %d, commit-number %d", p, st.Status, st.View, st.OpNumber, st.CommitNumber)
+	})
+	c.Eventually(5*time.Second, fmt.Sprintf("both backups to hold the %d ops", n), func() (bool, string) {
+		for i := 0; i < 3; i++ {
+			if st, _ := c.State(i); st.OpNumber < n {
+				return false, fmt.Sprintf("R%d %v in view %d with op-number %d", i, st.Status, st.View, st.OpNumber)
+			}
+		}
+		return true, ""
+	})
+	if st, _ := c.State(p); st.CommitNumber != 0 {
+		c.Fatalf("R%d committed op %d with every PREPAREOK lost", p, st.CommitNumber)
+	}
+	c.Undrop("no PREPAREOK")
+	for _, pd := range pending {
+		if _, err := pd.Wait(); err != nil {
+			c.Fatalf("with the PREPAREOKs passing again: %v", err)
+		}
+	}
+	c.WaitConverged(5 * time.Second)
+	for i := 0; i < 3; i++ {
+		if st, _ := c.State(i); st.CheckpointOpNumber != 2*checkpointEvery {
+			c.Fatalf("R%d executed %d ops (in one batch) and its latest checkpoint is at op %d; expected op %d\n"+
+				"(a checkpoint is due when %d ops were executed since the latest one: check after every op, not once per batch)",
+				i, st.Executed, st.CheckpointOpNumber, 2*checkpointEvery, checkpointEvery)
+		}
+	}
+}
