@@ -338,6 +338,9 @@ func (pb *pageBuilder) page(res Result, extra string, ho HTMLOptions) *page {
 		Seed: cfg.Seed, Config: cfg.String(), Replicas: cfg.Replicas, Ticks: last, Safety: cfg.SafetyTicks,
 		Replay: fmt.Sprintf("go run ./cmd/vrsim -seed %d%s", cfg.Seed, extra), Fields: msgFields,
 		Counts: pageCounts{ByType: map[string]int{}},
+		// Empty, not nil: the script reads them as arrays, never null.
+		Lanes: []string{}, Notes: []string{}, Msgs: []*pageMsg{}, Bands: []pageBand{},
+		Marks: []pageMark{}, Parts: []pagePart{}, Ops: []*pageOp{},
 	}
 	p.Title = fmt.Sprintf("vrsim seed %d", cfg.Seed)
 	for i := 0; i < cfg.Replicas; i++ {
@@ -472,7 +475,7 @@ func (pb *pageBuilder) page(res Result, extra string, ho HTMLOptions) *page {
 			if partOpen != nil {
 				partOpen.E, partOpen.To = y, e.Tick
 			}
-			partOpen = &pagePart{S: y, E: float64(last) + 1, From: e.Tick, To: last, Desc: e.Desc, Cut: e.Cut}
+			partOpen = &pagePart{S: y, E: float64(last) + 1, From: e.Tick, To: last, Desc: e.Desc, Cut: append([][2]int{}, e.Cut...)}
 			parts = append(parts, partOpen)
 		case EvHeal:
 			if partOpen != nil {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,7 +17,7 @@ func TestPageModel(t *testing.T) {
 	var evs []Event
 	pb := newPageBuilder(cfg)
 	res := Run(cfg, Options{Events: func(e Event) { pb.add(e); evs = append(evs, e) }})
-	for _, ho := range []HTMLOptions{{}, {From: 300, To: 700}, {MaxMessages: 500}} {
+	for _, ho := range []HTMLOptions{{}, {From: 300, To: 700}, {MaxMessages: 500}, {From: 5, To: 6}} {
 		p := pb.page(res, "", ho)
 		delivered := 0
 		for _, e := range evs {
@@ -32,6 +33,13 @@ func TestPageModel(t *testing.T) {
 		}
 		if ho.From > 0 && (p.From != ho.From || p.To != ho.To) {
 			t.Errorf("%+v: range %d..%d", ho, p.From, p.To)
+		}
+		js, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := bytes.Count(js, []byte(":null")); n > 1 || n == 1 && !bytes.Contains(js, []byte(`"fail":null`)) {
+			t.Errorf("%+v: the page's data has null where the script wants a list: %.300s", ho, js)
 		}
 		for _, m := range p.Msgs {
 			if m.E < m.S {

@@ -401,11 +401,17 @@ func TestClickShowsFields(t *testing.T) {
 	}
 }
 
-// TestFailureMarked: a failing run (a liveness bound too short to converge
-// in: a real failure of the simulator's checks, with correct replicas) opens
-// at its failure's mark, and clicking it shows the failure.
+// TestFailureMarked: a failing run (part A's seeds, without clients, with a
+// liveness bound too short to converge in: a real failure of the
+// simulator's checks, with correct replicas) opens at its failure's mark,
+// and clicking it shows the failure.
 func TestFailureMarked(t *testing.T) {
 	cfg := sim.Draw(3)
+	partA, err := sim.ForPart("A") // no clients: lanes for replicas only
+	if err != nil {
+		t.Fatal(err)
+	}
+	partA(&cfg)
 	cfg.SafetyTicks, cfg.LivenessTicks = 600, 3
 	r := writePage(t, cfg, 0, 0)
 	if r.res.Failure == nil {
@@ -550,3 +556,35 @@ func small(t *testing.T, img image.Image, shot []byte) []byte {
 }
 
 func rgb(c color.RGBA) uint32 { return uint32(c.R)<<16 | uint32(c.G)<<8 | uint32(c.B) }
+
+var (
+	pageFlag    = flag.String("page", "", "TestScreenshotOf: the page (an HTML file that vrsim -html wrote) to take a screenshot of")
+	pageOutFlag = flag.String("page-out", "page.png", "TestScreenshotOf: the PNG file to write")
+)
+
+// TestScreenshotOf takes a screenshot of any page vrsim wrote, as it opens
+// (at its failure, if it has one), for a report or the README:
+//
+//	go test ./webtest -run TestScreenshotOf -page /tmp/seed1.html -page-out /tmp/seed1.png
+func TestScreenshotOf(t *testing.T) {
+	if *pageFlag == "" {
+		t.Skip("no -page given")
+	}
+	file, err := filepath.Abs(*pageFlag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := browse(t, file, 1200, 800)
+	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(*pageOutFlag, small(t, img, shot), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s", *pageOutFlag)
+}
