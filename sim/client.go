@@ -42,6 +42,9 @@ func (s *Sim) tickClient(c *client) {
 			s.tracef("client  c%d invokes request %d (%s) at R%d", c.idx, c.seq, check.OpName(check.OpKey(c.idx, c.seq)), c.hint)
 		}
 		s.mix(evInvoke, c.idx, c.seq, c.hint)
+		if s.opts.Events != nil {
+			s.emit(Event{Kind: EvInvoke, Client: c.idx, Request: c.seq, To: c.hint, From: s.node(c)})
+		}
 		s.sendRequest(c, c.hint)
 		return
 	}
@@ -88,6 +91,9 @@ func (s *Sim) onClientMessage(c *client, m *vr.Message) {
 			s.tracef("client  c%d request %d done: op %d", c.idx, c.seq, n)
 		}
 		s.mix(evDone, c.idx, c.seq, n)
+		if s.opts.Events != nil {
+			s.emit(Event{Kind: EvReturn, Client: c.idx, Request: c.seq, OpNumber: n, Invoked: c.invokedAt, From: s.node(c)})
+		}
 	case vr.MsgNotPrimary:
 		if !c.outstanding || m.RequestNum != c.seq {
 			return

@@ -20,6 +20,9 @@ func (s *Sim) crash(i int) {
 		s.tracef("crash   R%d (life %d) until tick %d", i, sl.life, sl.until)
 	}
 	s.mix(evCrash, i, sl.life, sl.until)
+	if s.opts.Events != nil {
+		s.emit(Event{Kind: EvCrash, Replica: i, Life: sl.life, Until: sl.until})
+	}
 }
 
 // down counts the replicas without their state: crashed, or restarted and
@@ -61,6 +64,9 @@ func (s *Sim) injectFaults() {
 			s.tracef("heal    partition ends")
 		}
 		s.mix(evHeal, 0, 0, 0)
+		if s.opts.Events != nil {
+			s.emit(Event{Kind: EvHeal, Desc: "partition ends"})
+		}
 	}
 	if s.partUntil == 0 && cfg.PartitionRate > 0 && s.rng.Float64() < cfg.PartitionRate {
 		s.partition()
@@ -163,4 +169,7 @@ func (s *Sim) partition() {
 		s.tracef("part    %s until tick %d", desc, s.partUntil)
 	}
 	s.mix(evPartition, s.partUntil, len(desc), 0)
+	if s.opts.Events != nil {
+		s.emit(Event{Kind: EvPartition, Desc: desc, Until: s.partUntil, Cut: s.cutLinks()})
+	}
 }

@@ -62,12 +62,18 @@ func (s *Sim) livenessDone() bool {
 			s.tracef("part    failover: isolate primary R%d of view %d; the others must converge on a higher view", p, s.failover.view)
 		}
 		s.mix(evPartition, s.now, p, 1)
+		if s.opts.Events != nil {
+			s.emit(Event{Kind: EvPartition, Desc: fmt.Sprintf("failover: isolate primary R%d of view %d", p, s.failover.view), Cut: s.cutLinks()})
+		}
 	} else {
 		s.net.healAll()
 		if s.trace != nil {
 			s.tracef("heal    failover: R%d back", s.failover.primary)
 		}
 		s.mix(evHeal, 2, 0, 0)
+		if s.opts.Events != nil {
+			s.emit(Event{Kind: EvHeal, Desc: fmt.Sprintf("failover: R%d back", s.failover.primary)})
+		}
 	}
 	return false
 }
@@ -84,6 +90,9 @@ func (s *Sim) heal() {
 		s.tracef("heal    liveness phase: everything healed (loss %.2g); bound %d ticks", s.cfg.LivenessDropRate, s.cfg.LivenessTicks)
 	}
 	s.mix(evHeal, 1, 0, 0)
+	if s.opts.Events != nil {
+		s.emit(Event{Kind: EvHeal, Desc: "liveness phase: every fault healed"})
+	}
 	for i, sl := range s.reps {
 		if !sl.up {
 			s.start(i, true)

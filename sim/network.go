@@ -9,6 +9,7 @@ import (
 type envelope struct {
 	from, to int
 	m        vr.Message
+	id       int // with Options.Events: the message's ID (events.go); else 0
 }
 
 // network is the simulated network: a timing wheel of maxDelaySpan slots, one
@@ -41,23 +42,38 @@ func (nw *network) healAll() { clear(nw.cut) }
 // send puts m on the wire from → to (or loses or duplicates it).
 func (s *Sim) send(from, to int, m vr.Message) {
 	nw := &s.net
+	id := 0
+	if s.opts.Events != nil {
+		id = s.newMsgID()
+		mc := m
+		s.emit(Event{Kind: EvSend, ID: id, From: from, To: to, Msg: &mc})
+	}
 	if nw.drop > 0 && s.rng.Float64() < nw.drop {
 		s.stats.Dropped++
 		if s.trace != nil {
 			s.tracef("drop    %s", s.envString(from, to, &m))
 		}
 		s.mix(evDrop, from, to, int(m.Type))
+		if s.opts.Events != nil {
+			s.emit(Event{Kind: EvDrop, ID: id, From: from, To: to, Why: LostLoss})
+		}
 		return
 	}
-	s.enqueue(from, to, m)
+	s.enqueue(from, to, m, id)
 	if nw.dup > 0 && s.rng.Float64() < nw.dup {
 		s.stats.Duplicated++
 		s.mix(evDup, from, to, int(m.Type))
-		s.enqueue(from, to, m)
+		dupID := 0
+		if s.opts.Events != nil {
+			dupID = s.newMsgID()
+			mc := m
+			s.emit(Event{Kind: EvDuplicate, ID: dupID, Orig: id, From: from, To: to, Msg: &mc})
+		}
+		s.enqueue(from, to, m, dupID)
 	}
 }
 
-func (s *Sim) enqueue(from, to int, m vr.Message) {
+func (s *Sim) enqueue(from, to int, m vr.Message, id int) {
 	nw := &s.net
 	d := nw.minDelay
 	if nw.longRate > 0 && s.rng.Float64() < nw.longRate {
@@ -71,7 +87,7 @@ func (s *Sim) enqueue(from, to int, m vr.Message) {
 	}
 	d = min(d, maxDelaySpan-1)
 	slot := (s.now + d) % maxDelaySpan
-	nw.wheel[slot] = append(nw.wheel[slot], envelope{from: from, to: to, m: m})
+	nw.wheel[slot] = append(nw.wheel[slot], envelope{from: from, to: to, m: m, id: id})
 	nw.inFlight++
 }
 

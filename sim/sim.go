@@ -86,6 +86,10 @@ type Options struct {
 	Trace   func(line string) // receives the event trace, one line per event; nil: none
 	VRDebug bool              // with Trace: include the replicas' own debug events
 	Extra   string            // appended to the replay command of a failure
+
+	// Events receives the run's structured events (events.go) as they
+	// happen; nil: none, at no cost. Like Trace, it does not change the run.
+	Events func(Event)
 }
 
 // replica is one replica slot: the current life of replica i.
@@ -127,6 +131,8 @@ type Sim struct {
 	failure *Failure
 	trace   func(string)
 	h       uint64 // trace hash
+
+	msgID int // the last message ID handed out (only with Options.Events)
 }
 
 // Run simulates cfg's seed to the end and reports the result.
@@ -251,6 +257,12 @@ func (s *Sim) start(i int, recovering bool) {
 	if recovering && s.trace != nil {
 		s.tracef("restart R%d (life %d, recovering)", i, sl.life)
 	}
+	if s.opts.Events != nil {
+		if recovering {
+			s.emit(Event{Kind: EvRestart, Replica: i, Life: sl.life})
+		}
+		s.emit(Event{Kind: EvState, Replica: i, Life: sl.life, State: sl.prev})
+	}
 	s.mix(evRestart, i, sl.life, 0)
 	s.after(i, nil)
 }
@@ -287,6 +299,9 @@ func (s *Sim) after(i int, in *vr.Message) {
 	prev := sl.prev
 	sl.prev = st
 	out := sl.r.Outbox()
+	if s.opts.Events != nil && stateChanged(prev, st) {
+		s.emit(Event{Kind: EvState, Replica: i, Life: sl.life, State: st})
+	}
 	if s.failure != nil {
 		return
 	}
@@ -339,6 +354,9 @@ func (s *Sim) after(i int, in *vr.Message) {
 func (s *Sim) deliver(env *envelope) {
 	if s.net.blocked(env.from, env.to) {
 		s.mix(evCut, env.from, env.to, int(env.m.Type))
+		if s.opts.Events != nil {
+			s.emit(Event{Kind: EvDrop, ID: env.id, From: env.from, To: env.to, Why: LostCut})
+		}
 		return
 	}
 	m := &env.m
@@ -346,16 +364,25 @@ func (s *Sim) deliver(env *envelope) {
 		c := s.clients[env.to-s.cfg.Replicas]
 		s.stats.Delivered++
 		s.mix(evDeliver, env.from, env.to, int(m.Type), m.View, m.RequestNum)
+		if s.opts.Events != nil {
+			s.emit(Event{Kind: EvDeliver, ID: env.id, From: env.from, To: env.to})
+		}
 		s.onClientMessage(c, m)
 		return
 	}
 	sl := s.reps[env.to]
 	if !sl.up {
 		s.mix(evLost, env.from, env.to, int(m.Type))
+		if s.opts.Events != nil {
+			s.emit(Event{Kind: EvDrop, ID: env.id, From: env.from, To: env.to, Why: LostDown})
+		}
 		return
 	}
 	s.stats.Delivered++
 	s.mix(evDeliver, env.from, env.to, int(m.Type), m.View, m.OpNumber, m.CommitNumber, m.LogStart, len(m.Entries), m.RequestNum)
+	if s.opts.Events != nil {
+		s.emit(Event{Kind: EvDeliver, ID: env.id, From: env.from, To: env.to})
+	}
 	if s.trace != nil {
 		s.tracef("deliver %s", s.envString(env.from, env.to, m))
 	}
@@ -384,6 +411,9 @@ func (s *Sim) failf(check, format string, args ...any) {
 	s.failure = &Failure{Seed: s.cfg.Seed, Tick: s.now, Phase: phase, Check: check, Msg: fmt.Sprintf(format, args...), Extra: s.opts.Extra}
 	if s.trace != nil {
 		s.tracef("FAIL    %s: %s", check, s.failure.Msg)
+	}
+	if s.opts.Events != nil {
+		s.emit(Event{Kind: EvFailure, Check: check, Desc: s.failure.Msg, Phase: phase})
 	}
 }
 

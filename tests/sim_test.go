@@ -11,6 +11,7 @@ package tests
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"testing"
 	"time"
@@ -41,6 +42,9 @@ func simSweep(t *testing.T, part string, seeds int) {
 		t.Errorf("%v", f)
 	}
 	if len(sum.Failures) > 0 {
+		if file, err := sim.WriteFailureHTML(sum.Failures[0], prepare, os.TempDir()); err == nil {
+			t.Logf("The space-time diagram of seed %d: %s (open it in a browser)", sum.Failures[0].Seed, file)
+		}
 		t.Logf("What the check names mean: conformance/… is a protocol rule broken at that step (sim/conformance.go);\n" +
 			"agreement, exactly-once, order, client and one-primary are end-to-end safety checks (sim/checker.go);\n" +
 			"liveness means the group did not converge in time after the faults healed (sim/liveness.go);\n" +
