@@ -45,6 +45,9 @@ TestUnreliableAgreeB                  B    7
 TestMessageBudgetB                    B    4
 TestSequentialSpeedB                  B    3
 TestSimSweepB                         B    8
+TestPrepareIsHeartbeatB               B    3
+TestStartViewAcksB                    B    3
+TestStateTransferTimeoutB             B    3
 
 # Part C: crash recovery
 TestBackupCrashRecoverC               C    8

@@ -1,0 +1,139 @@
+package tests
+
+// Part B: tests for the "Hints and usual mistakes" of LAB-B.md that the
+// other tests cannot see, each a scripted schedule (drop rules) with a
+// step-level check.
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"vrlab/tests/harness"
+	"vrlab/vr"
+)
+
+// TestPrepareIsHeartbeatB: while requests keep arriving but cannot commit
+// (every PREPAREOK is lost), the primary sends PREPAREs and never an idle
+// COMMIT. The backups must take each PREPARE as a sign of life and keep
+// the view.
+func TestPrepareIsHeartbeatB(t *testing.T) {
+	c := harness.New(t, 3, "Test (B): PREPARE resets the backups' timer")
+	cl := c.NewClient()
+	p, v := c.WaitPrimary(primaryTimeout)
+	before := submitN(cl, 1, 0)
+	c.Drop("PREPAREOK", func(m vr.Message) bool { return m.Type == vr.MsgPrepareOK })
+	// A new client every 20 ms keeps the primary preparing new ops, far more
+	// often than a view-change timeout (at least 300 ms).
+	var pending []*harness.Pending
+	stop := time.Now().Add(1500 * time.Millisecond)
+	for time.Now().Before(stop) {
+		l := c.NewClient()
+		pending = append(pending, l.Start(l.NextOp(0), 6*opTimeout))
+		time.Sleep(20 * time.Millisecond)
+		if ok, seen := c.StillPrimary(p, v); !ok {
+			st, _ := c.State(p)
+			c.Fatalf("R%d stopped being primary of view %d while it sent PREPAREs for %d new ops (op-number %d, none could commit): %s\n"+
+				"(does a backup reset its view-change timer on PREPARE, not only on COMMIT? a busy primary sends no COMMIT)",
+				p, v, st.OpNumber-before, st.OpNumber, seen)
+		}
+	}
+	c.Undrop("PREPAREOK")
+	for _, pd := range pending {
+		if _, err := pd.Wait(); err != nil {
+			c.Fatalf("after the PREPAREOKs were let through again: %v", err)
+		}
+	}
+}
+
+// TestStartViewAcksB: an op that the backups hold but that is not committed
+// when its primary fails must commit in the new view as soon as it starts.
+// Every PREPARE of the new view is dropped, so the idle resend cannot help:
+// only the PREPAREOK a backup sends on STARTVIEW (for the uncommitted ops of
+// the new log) commits it.
+func TestStartViewAcksB(t *testing.T) {
+	c := harness.New(t, 3, "Test (B): STARTVIEW acknowledged at once")
+	cl := c.NewClient()
+	p, _ := c.WaitPrimary(primaryTimeout)
+	committed := submitN(cl, 1, 0)
+	c.Drop("PREPAREOK", func(m vr.Message) bool { return m.Type == vr.MsgPrepareOK })
+	pending := cl.Start(cl.NextOp(0), 6*opTimeout)
+	backups := []int{(p + 1) % 3, (p + 2) % 3}
+	c.Eventually(2*time.Second, "both backups to hold the uncommitted op", func() (bool, string) {
+		for _, b := range backups {
+			if st, _ := c.State(b); st.OpNumber <= committed {
+				return false, fmt.Sprintf("R%d op-number %d", b, st.OpNumber)
+			}
+		}
+		return true, ""
+	})
+	c.Disconnect(p)
+	c.Undrop("PREPAREOK")
+	c.Drop("PREPARE", func(m vr.Message) bool { return m.Type == vr.MsgPrepare })
+	c.Eventually(2*primaryTimeout, fmt.Sprintf("op %d to commit in the view after R%d was cut off", committed+1, p), func() (bool, string) {
+		seen := ""
+		for _, b := range backups {
+			st, _ := c.State(b)
+			if st.IsPrimary && st.CommitNumber > committed {
+				return true, ""
+			}
+			seen += fmt.Sprintf("R%d %v in view %d, op %d, commit %d; ", b, st.Status, st.View, st.OpNumber, st.CommitNumber)
+		}
+		return false, seen + "(with every PREPARE dropped, only a backup's PREPAREOK on STARTVIEW can commit it: does the backup acknowledge the new log's uncommitted ops at once?)"
+	})
+	c.Undrop("PREPARE")
+	c.Connect(p)
+	if _, err := pending.Wait(); err != nil {
+		c.Fatalf("%v", err)
+	}
+}
+
+// TestStateTransferTimeoutB: a replica that hears of a newer view but never
+// gets its NEWSTATE must not wait in state-transfer forever: within a
+// view-change timeout it starts a view change past that view.
+//
+//  1. R0 is primary of view 0. R2 stops getting NEWSTATE and every
+//     view-change message; it still gets R0's heartbeats, so it stays in
+//     view 0.
+//  2. R1 stops hearing R0 and starts view 1 with R0.
+//  3. R2 hears view 1's heartbeat (a PREPARE or COMMIT): it must start a state transfer, whose
+//     NEWSTATE never arrives, while R0 and R1 go on normally in view 1.
+func TestStateTransferTimeoutB(t *testing.T) {
+	c := harness.New(t, 3, "Test (B): state transfer times out")
+	cl := c.NewClient()
+	if p, _ := c.WaitPrimary(primaryTimeout); p != 0 {
+		c.Fatalf("expected R0 primary of view 0, got R%d", p)
+	}
+	submitN(cl, 1, 0)
+	c.Drop("to R2", func(m vr.Message) bool {
+		if m.To != 2 {
+			return false
+		}
+		switch m.Type {
+		case vr.MsgNewState, vr.MsgStartViewChange, vr.MsgDoViewChange, vr.MsgStartView:
+			return true
+		}
+		return false
+	})
+	c.Drop("R0 silent to R1", func(m vr.Message) bool {
+		return m.From == 0 && m.To == 1 && (m.Type == vr.MsgPrepare || m.Type == vr.MsgCommit)
+	})
+	c.Eventually(primaryTimeout, "R1 to start view 1", func() (bool, string) {
+		st, _ := c.State(1)
+		return st.IsPrimary && st.View == 1, fmt.Sprintf("R1 %v in view %d", st.Status, st.View)
+	})
+	c.Undrop("R0 silent to R1")
+	c.Eventually(2*time.Second, "R2 to hear view 1's heartbeat and start a state transfer", func() (bool, string) {
+		st, _ := c.State(2)
+		return st.Status == vr.StateTransfer, fmt.Sprintf("R2 %v in view %d (a view change of R2's own, if R2 found R0 silent for a whole view-change timeout, also stops this)", st.Status, st.View)
+	})
+	// Nobody answers R2. A view-change timeout is at most 2T-1 = 59 ticks
+	// (R2 has had no failed view change); allow five times that.
+	c.Eventually(3*time.Second, "R2, whose NEWSTATE never arrives, to give up its state transfer for a view change past view 1", func() (bool, string) {
+		st, _ := c.State(2)
+		return st.Status != vr.StateTransfer && st.View >= 2, fmt.Sprintf("R2 %v in view %d", st.Status, st.View)
+	})
+	c.Undrop("to R2")
+	last := submitN(cl, 1, 0)
+	c.WaitExecuted(last, c.All(), 5*time.Second)
+}
