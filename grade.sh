@@ -48,6 +48,7 @@ TestSimSweepB                         B    8
 TestPrepareIsHeartbeatB               B    3
 TestStartViewAcksB                    B    3
 TestStateTransferTimeoutB             B    3
+TestKeepLogInStateTransferB           B    4
 
 # Part C: crash recovery
 TestBackupCrashRecoverC               C    8

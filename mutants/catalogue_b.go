@@ -47,7 +47,7 @@ var partB = []Mutant{
 	{
 		Name: "cut-log-at-state-transfer", Part: "B", Breaks: "§9.13: cutting the log when state transfer starts",
 		Edits: []Edit{edit(statetransfer, "	r.stateTransferView = v\n", "	r.stateTransferView = v\n	r.truncateLog(r.committedPoint())\n")},
-		Tests: []string{"TestSimSweepB"},
+		Tests: []string{"TestKeepLogInStateTransferB", "TestSimSweepB"},
 	},
 	{
 		Name: "execute-on-append", Part: "B", Breaks: "LAB-B: executing at backups what isn't committed (executing when appending)",

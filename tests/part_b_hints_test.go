@@ -137,3 +137,57 @@ func TestStateTransferTimeoutB(t *testing.T) {
 	last := submitN(cl, 1, 0)
 	c.WaitExecuted(last, c.All(), 5*time.Second)
 }
+
+// TestKeepLogInStateTransferB: the example of LAB-B.md ("keep the log whole
+// until NEWSTATE arrives"), with 5 replicas. A replica that hears of a newer
+// view must not cut its log back to its commit-number before NEWSTATE
+// arrives: its PREPAREOK may have been one of the f that committed the ops
+// it would throw away.
+//
+//  1. R0, primary of view 0, commits op 3 with the PREPAREOKs of R1 and R2.
+//     R3 and R4 get no PREPARE (they lag at op 2) and R2 no COMMIT (it knows
+//     only k = 2).
+//  2. R2, hearing nothing more from R0, starts view 1 (primary R1); every
+//     STARTVIEW to R2, R3 and R4 and every NEWSTATE to them is lost, so
+//     they hear view 1 only from R1's heartbeats and wait in state-transfer.
+//  3. R0 and R1 are cut off. R2, R3 and R4 change to a new view, all with
+//     last-normal-view 0: only R2's log holds committed op 3.
+func TestKeepLogInStateTransferB(t *testing.T) {
+	c := harness.New(t, 5, "Test (B): the log kept whole during state transfer")
+	cl := c.NewClient()
+	if p, _ := c.WaitPrimary(primaryTimeout); p != 0 {
+		c.Fatalf("expected R0 primary of view 0, got R%d", p)
+	}
+	last := submitN(cl, 2, 0)
+	c.WaitExecuted(last, c.All(), 5*time.Second)
+
+	c.Drop("R3, R4 lag", func(m vr.Message) bool {
+		return (m.To == 3 || m.To == 4) && (m.Type == vr.MsgPrepare || m.Type == vr.MsgNewState || m.Type == vr.MsgStartView)
+	})
+	c.Drop("R2 hears no commit", func(m vr.Message) bool {
+		return m.To == 2 && (m.Type == vr.MsgNewState || m.Type == vr.MsgStartView || (m.From == 0 && m.Type == vr.MsgCommit))
+	})
+	committed := submitN(cl, 1, 0)
+	c.Eventually(2*primaryTimeout, "R1 to start view 1 and R2 to wait in state-transfer for it", func() (bool, string) {
+		s1, _ := c.State(1)
+		s2, _ := c.State(2)
+		return s1.IsPrimary && s1.View == 1 && s2.Status == vr.StateTransfer,
+			fmt.Sprintf("R1 %v in view %d (primary=%v), R2 %v in view %d", s1.Status, s1.View, s1.IsPrimary, s2.Status, s2.View)
+	})
+	if st, _ := c.State(2); st.CommitNumber >= committed {
+		c.Fatalf("R2 learned commit-number %d; the script needs it below %d", st.CommitNumber, committed)
+	}
+	c.Disconnect(0)
+	c.Disconnect(1)
+	c.Undrop("R3, R4 lag")
+	c.Undrop("R2 hears no commit")
+	p, v := c.WaitPrimary(3 * primaryTimeout)
+	if st, _ := c.State(p); st.OpNumber < committed {
+		c.Fatalf("R%d started view %d with op-number %d: committed op %d was lost\n"+
+			"(did R2 cut its log back to its commit-number when it heard of view 1, before NEWSTATE arrived?)",
+			p, v, st.OpNumber, committed)
+	}
+	if got := cl.Submit(cl.NextOp(0), opTimeout); got != committed+1 {
+		c.Fatalf("the next op executed as op %d, expected %d", got, committed+1)
+	}
+}
