@@ -49,6 +49,7 @@ TestPrepareIsHeartbeatB               B    3
 TestStartViewAcksB                    B    3
 TestStateTransferTimeoutB             B    3
 TestKeepLogInStateTransferB           B    4
+TestGetStateOnlyWhenNormalB           B    3
 
 # Part C: crash recovery
 TestBackupCrashRecoverC               C    8

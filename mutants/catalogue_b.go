@@ -138,7 +138,7 @@ var partB = []Mutant{
 	{
 		Name: "getstate-not-normal", Part: "B", Breaks: "LAB-B: answering GETSTATE when not normal in that view",
 		Edits: []Edit{edit(statetransfer, "	if r.status != Normal || r.view != m.View {\n		return\n	}\n	from := ", "	if r.view != m.View {\n		return\n	}\n	from := ")},
-		Tests: []string{"TestSimSweepB"},
+		Tests: []string{"TestGetStateOnlyWhenNormalB"},
 	},
 	{
 		Name: "state-transfer-no-timeout", Part: "B", Breaks: "LAB-B: waiting in StateTransfer forever (no timeout)",

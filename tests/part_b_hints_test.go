@@ -191,3 +191,58 @@ func TestKeepLogInStateTransferB(t *testing.T) {
 		c.Fatalf("the next op executed as op %d, expected %d", got, committed+1)
 	}
 }
+
+// TestGetStateOnlyWhenNormalB: only a replica normal in a view may answer
+// GETSTATE for it. R0, cut off as primary of view 0, prepares an op that
+// view 1 replaces, and is pulled into the view change to view 1 without
+// ever entering it (its STARTVIEW is lost). R2 misses view 1's STARTVIEW
+// too, waits in state-transfer for it, and R1's NEWSTATEs to it are lost,
+// so R2 asks R0. If R0 answered, R2 would enter view 1 with R0's replaced
+// op, acknowledge view 1's own op at that op-number and execute the wrong
+// one (an agreement violation). The view-change timeout is 100 ticks here,
+// so that R0 is still in view-change for view 1 when R2 asks it.
+func TestGetStateOnlyWhenNormalB(t *testing.T) {
+	c := harness.New(t, 3, "Test (B): GETSTATE answered only when normal",
+		harness.WithOptions(vr.Options{ViewChangeTicks: 100}))
+	cl := c.NewClient()
+	if p, _ := c.WaitPrimary(3 * primaryTimeout); p != 0 {
+		c.Fatalf("expected R0 primary of view 0, got R%d", p)
+	}
+	before := submitN(cl, 1, 0)
+	c.WaitExecuted(before, c.All(), 5*time.Second)
+
+	c.Drop("R0 cut off", func(m vr.Message) bool {
+		switch {
+		case m.From == 0:
+			return !(m.To == 2 && m.Type == vr.MsgNewState)
+		case m.To == 0:
+			return !(m.Type == vr.MsgStartViewChange || (m.From == 2 && m.Type == vr.MsgGetState))
+		}
+		return false
+	})
+	c.Drop("view 1 unknown to R2", func(m vr.Message) bool {
+		return m.To == 2 && (m.Type == vr.MsgStartView || (m.From == 1 && m.Type == vr.MsgNewState))
+	})
+	lone := c.NewClient()
+	lone.ReachOnly(0)
+	lone.Start(lone.NextOp(0), 6*opTimeout)
+	c.Eventually(2*time.Second, "the cut-off R0 to prepare the lone client's op", func() (bool, string) {
+		st, _ := c.State(0)
+		return st.OpNumber > before, fmt.Sprintf("R0 op-number %d", st.OpNumber)
+	})
+	c.Eventually(3*primaryTimeout, "R1 to start view 1, R0 to be in view-change for it and R2 in state-transfer for it", func() (bool, string) {
+		s0, _ := c.State(0)
+		s1, _ := c.State(1)
+		s2, _ := c.State(2)
+		return s1.IsPrimary && s1.View == 1 && s0.Status == vr.ViewChange && s0.View == 1 && s2.Status == vr.StateTransfer,
+			fmt.Sprintf("R0 %v in view %d, R1 %v in view %d (primary=%v), R2 %v in view %d",
+				s0.Status, s0.View, s1.Status, s1.View, s1.IsPrimary, s2.Status, s2.View)
+	})
+	// R2 asks R0 within a heartbeat interval; give it a few.
+	c.Sleep(400 * time.Millisecond)
+	c.Undrop("view 1 unknown to R2")
+	c.Undrop("R0 cut off")
+	last := submitN(cl, 2, 0)
+	lone.ReachMain()
+	c.WaitExecuted(last, []int{1, 2}, 5*time.Second)
+}
