@@ -32,25 +32,30 @@ TestSearchOwnStartViewChangeA         A     4
 
 # Part B: normal-case agreement
 TestBasicAgreeB                       B     3
-TestByteBudgetB                       B     5
-TestBackupFailureB                    B     4
-TestPrimaryFailureB                   B     4
-TestFailAgreeB                        B     5
-TestFailNoAgreeB                      B     6
-TestConcurrentClientsB                B     5
-TestDuplicateRequestsB                B     5
-TestRejoinB                           B     5
+TestByteBudgetB                       B     4
+TestBackupFailureB                    B     3
+TestPrimaryFailureB                   B     3
+TestFailAgreeB                        B     4
+TestFailNoAgreeB                      B     5
+TestConcurrentClientsB                B     4
+TestDuplicateRequestsB                B     4
+TestRejoinB                           B     4
 TestDivergentLogsB                    B     5
-TestDroppedOpRetriedB                 B     7
-TestLaggingReplicaNewerViewB          B     8
-TestLogChoiceByViewB                  B     5
-TestUnreliableAgreeB                  B     5
+TestDroppedOpRetriedB                 B     6
+TestLaggingReplicaNewerViewB          B     6
+TestLogChoiceByViewB                  B     4
+TestUnreliableAgreeB                  B     4
 TestMessageBudgetB                    B     3
 TestSequentialSpeedB                  B     3
-TestSimSweepB                         B     7
-TestSearchCommitB                     B     5
-TestSearchStateTransferB              B     5
-TestSearchStateTransferKeepsLogB      B     5
+TestSimSweepB                         B     6
+TestSearchCommitB                     B     4
+TestSearchStateTransferB              B     4
+TestSearchStateTransferKeepsLogB      B     4
+TestPrepareIsHeartbeatB               B     3
+TestStartViewAcksB                    B     3
+TestStateTransferTimeoutB             B     3
+TestKeepLogInStateTransferB           B     5
+TestGetStateOnlyWhenNormalB           B     3
 
 # Part C: crash recovery
 TestBackupCrashRecoverC               C     6
