@@ -101,8 +101,7 @@ TestCrashPartitionUnreliableKV        KV   8
 TestCheckpointKV                      KV   9
 TestLinearizable7KV                   KV   8
 TestSequentialSpeedKV                 KV    5
-TestStateMachineKV                    KV    5
-TestStartReturnsKV                    KV    3
+TestStateMachineKV                    KV    8
 TestStalledCommitKV                   KV    5
 
 # Part SC: shard controller.

@@ -128,6 +128,6 @@ var partKV = []Mutant{
 			edit(kvServer, "	kv.node = vr.Make(servers, me, kv, opts)\n	return kv\n",
 				"	kv.mu.Lock()\n	kv.node = vr.Make(servers, me, kv, opts)\n	for kv.node.State().Status != vr.Normal {\n		time.Sleep(10 * time.Millisecond)\n	}\n	kv.mu.Unlock()\n	return kv\n"),
 		},
-		Tests: []string{"TestStartReturnsKV"},
+		Tests: []string{"TestStateMachineKV"},
 	},
 }

@@ -216,8 +216,14 @@ func TestCheckpointBytesD(t *testing.T) {
 	c := harness.New(t, 3, "Test (D): the checkpoint stays off normal messages", withCheckpoints(), harness.SnapshotPadding(pad))
 	cl := c.NewClient()
 	c.WaitPrimary(primaryTimeout)
-	submitN(cl, 3*checkpointEvery, 0) // checkpoints taken: from now on every replica has one
+	submitN(cl, 3*checkpointEvery, 0)
 	c.WaitConverged(5 * time.Second)
+	for i := 0; i < c.N(); i++ {
+		if st, _ := c.State(i); st.CheckpointOpNumber < checkpointEvery {
+			c.Fatalf("after %d ops with CheckpointEvery %d, R%d's latest checkpoint is at op %d; expected one at op %d or later",
+				3*checkpointEvery, checkpointEvery, i, st.CheckpointOpNumber, checkpointEvery)
+		}
+	}
 	c.ResetCounters()
 	c.Sleep(time.Second)
 	// A heartbeat every 100 ms to 2 backups with a checkpoint would be about
