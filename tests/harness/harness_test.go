@@ -2,12 +2,17 @@ package harness
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/anishathalye/porcupine"
 	"github.com/stretchr/testify/require"
 
+	"vrlab/kvvr"
+	"vrlab/kvvr/kvmodel"
 	"vrlab/vr"
 )
 
@@ -189,4 +194,85 @@ func TestTimelineEvents(t *testing.T) {
 	require.True(t, seen(fault(EventUndrop, 1), len(events), func(e Event) bool {
 		return e.Kind == EventStatus && e.Replica == b && e.State.Status == vr.Normal
 	}), "R%d not seen normal after recovering: %v", b, events)
+}
+
+// TestPageAnnotated feeds a known non-linearizable history and a timeline
+// of every kind through WritePage, the writer of the KV tests' failure
+// page, and checks the page holds every annotation.
+func TestPageAnnotated(t *testing.T) {
+	start := time.Now()
+	ms := func(n int) time.Time { return start.Add(time.Duration(n) * time.Millisecond) }
+	put := kvvr.Op{Kind: kvvr.OpPut, Key: "x", Value: "1"}
+	get := kvvr.Op{Kind: kvvr.OpGet, Key: "x"}
+	ops := []porcupine.Operation{ // a Get that misses a Put completed before it: a stale read
+		{ClientId: 0, Input: put, Call: int64(10 * time.Millisecond), Return: int64(20 * time.Millisecond)},
+		{ClientId: 1, Input: get, Call: int64(30 * time.Millisecond), Output: "", Return: int64(40 * time.Millisecond)},
+	}
+	res, info := porcupine.CheckOperationsVerbose(kvmodel.Model, ops, time.Second)
+	require.Equal(t, porcupine.Illegal, res)
+
+	events := []Event{
+		{At: ms(1), Kind: EventStatus, Replica: 0, State: vr.State{Status: vr.Normal, IsPrimary: true}},
+		{At: ms(2), Kind: EventPrimary, Replica: 0, State: vr.State{Status: vr.Normal, IsPrimary: true}},
+		{At: ms(3), Kind: EventStatus, Replica: 1, State: vr.State{Status: vr.Normal}},
+		{At: ms(4), Kind: EventCheckpoint, Replica: 1, State: vr.State{CheckpointOpNumber: 20}},
+		{At: ms(5), Kind: EventPartition, Replica: -1, Network: "R1 R2 | cut off R0"},
+		{At: ms(6), Kind: EventStatus, Replica: 1, State: vr.State{View: 1, Status: vr.ViewChange}},
+		{At: ms(7), Kind: EventStatus, Replica: 1, State: vr.State{View: 1, Status: vr.Normal, IsPrimary: true}},
+		{At: ms(8), Kind: EventPrimary, Replica: 1, State: vr.State{View: 1, Status: vr.Normal, IsPrimary: true}},
+		{At: ms(9), Kind: EventHeal, Replica: -1},
+		{At: ms(11), Kind: EventStatus, Replica: 0, State: vr.State{Status: vr.StateTransfer}},
+		{At: ms(12), Kind: EventDrop, Replica: -1, Rule: "hold"},
+		{At: ms(13), Kind: EventCrash, Replica: 2},
+		{At: ms(14), Kind: EventRestart, Replica: 2},
+		{At: ms(15), Kind: EventStatus, Replica: 2, State: vr.State{Status: vr.Recovering}},
+		{At: ms(16), Kind: EventUndrop, Replica: -1, Rule: "hold"},
+		{At: ms(17), Kind: EventDisconnect, Replica: 2, Network: "R0 R1 | cut off R2"},
+		{At: ms(18), Kind: EventConnect, Replica: 2},
+	}
+	annotations := Annotations(events, start, int64(40*time.Millisecond))
+	byDescription := map[string]porcupine.Annotation{}
+	for _, a := range annotations {
+		byDescription[a.Description] = a
+	}
+	want := map[string]string{ // description → row
+		"v0 primary": "R0", "view 0: R0": "views", "v0 backup": "R1", "R1 ckpt 20": "checkpoints",
+		"R1 R2 | cut off R0": "network", "view change to v1": "R1", "v1 primary": "R1", "view 1: R1": "views",
+		"heal": "network", "state transfer": "R0", "dropping": "drop: hold", "crashed": "R2", "restart": "R2",
+		"recovering": "R2", "R0 R1 | cut off R2": "network", "R2 connected": "network",
+	}
+	require.Len(t, annotations, len(want))
+	for description, row := range want {
+		require.Contains(t, byDescription, description)
+		require.Equal(t, row, byDescription[description].Tag, description)
+	}
+	span := func(description string) (time.Duration, time.Duration) {
+		a := byDescription[description]
+		return time.Duration(a.Start), time.Duration(a.End)
+	}
+	for description, want := range map[string][2]int{
+		"R1 R2 | cut off R0": {5, 9}, // until the heal
+		"crashed":            {13, 14},
+		"dropping":           {12, 16},
+		"v1 primary":         {7, 40}, // open at the end
+		"heal":               {9, 9},  // a point
+	} {
+		from, to := span(description)
+		require.Equal(t, [2]time.Duration{time.Duration(want[0]) * time.Millisecond, time.Duration(want[1]) * time.Millisecond}, [2]time.Duration{from, to}, description)
+	}
+	require.Equal(t, annotationColour["crash"], byDescription["crashed"].BackgroundColor)
+	require.Contains(t, byDescription["crashed"].Details, "R2 crashed at 13ms")
+
+	path, err := WritePage("TestPageAnnotated/sub", kvmodel.Model, info, ops, events, start)
+	require.NoError(t, err)
+	t.Cleanup(func() { os.Remove(path) })
+	require.Contains(t, filepath.Base(path), "TestPageAnnotated_sub-")
+	html, err := os.ReadFile(path)
+	require.NoError(t, err)
+	page := string(html)
+	require.Equal(t, len(want), strings.Count(page, `"Annotation":true`), "annotations on the page")
+	for description := range want {
+		require.Contains(t, page, fmt.Sprintf("%q", description))
+	}
+	require.Contains(t, page, `"Tag":"drop: hold"`)
 }
