@@ -107,6 +107,9 @@ func TestClusterLifecycle(t *testing.T) {
 // saw between them.
 func TestTimelineEvents(t *testing.T) {
 	const wait = 5 * time.Second
+	// The watcher samples on its own: after a wait that saw a state, let
+	// it see it too (10 samples: the race detector slows it).
+	const settle = 10 * watchEvery
 	c := New(t, 3, "harness self-test: timeline", WithOptions(vr.Options{CheckpointEvery: 2}))
 	cl := c.NewClient()
 	p, _ := c.WaitPrimary(wait)
@@ -114,19 +117,20 @@ func TestTimelineEvents(t *testing.T) {
 		cl.Submit(cl.NextOp(0), wait)
 	}
 	c.WaitExecuted(3, c.All(), wait)
-	c.Sleep(3 * watchEvery) // the watcher sees the checkpoints
+	c.Sleep(settle)
 
 	// The primary is cut off; on its return it has missed view v and
 	// catches up by state transfer, held long enough to be seen.
 	c.Drop("hold NEWSTATE", func(m vr.Message) bool { return m.Type == vr.MsgNewState })
 	c.Disconnect(p)
 	q, v := c.WaitPrimary(wait)
+	c.Sleep(settle)
 	c.Connect(p)
 	c.Eventually(wait, "the old primary in state transfer", func() (bool, string) {
 		st, _ := c.State(p)
 		return st.Status == vr.StateTransfer, StatusLabel(st)
 	})
-	c.Sleep(3 * watchEvery)
+	c.Sleep(settle)
 	c.Undrop("hold NEWSTATE")
 	c.Eventually(wait, "every replica normal in view v", func() (bool, string) { return c.AllNormalIn(v) })
 
@@ -135,12 +139,12 @@ func TestTimelineEvents(t *testing.T) {
 	c.Drop("hold RECOVERYRESPONSE", func(m vr.Message) bool { return m.Type == vr.MsgRecoveryResponse })
 	c.Crash(b)
 	c.Restart(b)
-	c.Sleep(3 * watchEvery)
+	c.Sleep(settle)
 	c.Undrop("hold RECOVERYRESPONSE")
 	c.WaitRecovered(b, wait)
 	c.Partition([]int{q, b}, []int{p})
 	c.Heal()
-	c.Sleep(3 * watchEvery)
+	c.Sleep(settle)
 
 	events := c.Events()
 	var faults []EventKind
