@@ -46,6 +46,8 @@ type kvTest struct {
 	ctx    context.Context // ends when the test ends: no clerk outlives it
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // background clerks
+
+	paged bool // the annotated page of the history is written
 }
 
 // newKVTest starts n kvvr servers on a harness cluster.
@@ -61,8 +63,9 @@ func newKVTest(t *testing.T, n int, title string, options ...harness.Option) *kv
 	}
 	k.Cluster = harness.New(t, n, title, append(options, harness.WithServers(factory))...)
 	k.ctx, k.cancel = context.WithCancel(context.Background())
-	// Registered after the cluster's cleanup, so it runs before it: the
-	// clerks stop before the servers and the network go.
+	// Cleanups run last first: the clerks stop, then the page of a failed
+	// test is written, then the servers and the network go.
+	t.Cleanup(k.pageAtEnd)
 	t.Cleanup(func() {
 		k.cancel()
 		k.wg.Wait()
@@ -432,8 +435,9 @@ func (k *kvTest) finalReads(keys int) {
 }
 
 // checkLinearizable fails the test unless the history of every op is
-// linearizable. On a failure it writes porcupine's drawing of the history
-// to a file and says where.
+// linearizable. On a failure, or with VRVIS=1, it writes porcupine's
+// drawing of the history, annotated with the cluster's events, to a file
+// and says where.
 func (k *kvTest) checkLinearizable() {
 	k.t.Helper()
 	ops := k.hist.operations()
@@ -442,21 +446,50 @@ func (k *kvTest) checkLinearizable() {
 	took := time.Since(start)
 	if res == porcupine.Ok {
 		k.t.Logf("history of %d ops is linearizable (checked in %v)", len(ops), took.Round(time.Millisecond))
+		if vrvis() {
+			k.t.Logf("VRVIS: %s", k.writePage(info, ops))
+		}
 		return
 	}
-	where := "(could not write the visualization)"
-	if f, err := os.CreateTemp("", "kv-linearizability-*.html"); err == nil {
-		if err := porcupine.Visualize(kvmodel.Model, info, f); err == nil {
-			where = "open " + f.Name() + " in a browser to see the history and the longest linearizable prefix of each key"
-		}
-		f.Close()
-	}
+	where := k.writePage(info, ops)
 	if res == porcupine.Unknown {
 		k.Fatalf("the linearizability check of %d ops did not finish within %v, so it proved nothing (the test's history is too large?); %s",
 			len(ops), linearizabilityTimeout, where)
 	}
 	k.Fatalf("the history of %d ops is not linearizable: some Get returned a value that no order of the ops "+
 		"consistent with real time explains (a lost, duplicated or reordered Put/Append, or a stale read); %s", len(ops), where)
+}
+
+// vrvis reports whether VRVIS asks for the page of every test, passed or not.
+func vrvis() bool { v := os.Getenv("VRVIS"); return v != "" && v != "0" }
+
+// writePage writes the annotated page of the history checked (info) and
+// returns a sentence saying where it is.
+func (k *kvTest) writePage(info porcupine.LinearizationInfo, ops []porcupine.Operation) string {
+	k.paged = true
+	path, err := harness.WritePage(k.t.Name(), kvmodel.Model, info, ops, k.Events(), k.hist.start)
+	if err != nil {
+		return fmt.Sprintf("(could not write the drawing of the history: %v)", err)
+	}
+	return "open " + path + " in a browser to see the history, the longest linearizable prefix of each key, " +
+		"and the partitions, crashes, views, state transfers and checkpoints under it"
+}
+
+// pageAtEnd writes the page of a test that failed before checkLinearizable
+// wrote one (or never checked), or of any test with VRVIS=1: the history so
+// far with the cluster's events is often what explains the failure.
+func (k *kvTest) pageAtEnd() {
+	if k.paged || !k.t.Failed() && !vrvis() {
+		return
+	}
+	ops := k.hist.operations()
+	if len(ops) == 0 {
+		return
+	}
+	res, info := porcupine.CheckOperationsVerbose(kvmodel.Model, ops, linearizabilityTimeout/4)
+	verdict := map[porcupine.CheckResult]string{porcupine.Ok: "linearizable", porcupine.Illegal: "NOT linearizable",
+		porcupine.Unknown: "check timed out"}[res]
+	k.t.Logf("the history of the test's %d ops (%s): %s", len(ops), verdict, k.writePage(info, ops))
 }
 
 // ---------------------------------------------------------------------------

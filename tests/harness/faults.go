@@ -27,6 +27,7 @@ func (c *Cluster) Disconnect(i int) {
 	defer c.mu.Unlock()
 	c.group[i] = -1
 	c.applyLinksLocked()
+	c.tl.add(Event{Kind: EventDisconnect, Replica: i, Network: c.networkLocked()})
 }
 
 // Connect joins replica i to the main group (group 0).
@@ -35,11 +36,14 @@ func (c *Cluster) Connect(i int) {
 	defer c.mu.Unlock()
 	c.group[i] = 0
 	c.applyLinksLocked()
+	c.tl.add(Event{Kind: EventConnect, Replica: i, Network: c.networkLocked()})
 }
 
 // Partition splits the replicas into the given groups; replicas not named
 // are cut off from all. Clients reach the first group only.
-func (c *Cluster) Partition(groups ...[]int) {
+func (c *Cluster) Partition(groups ...[]int) { c.partition(EventPartition, groups) }
+
+func (c *Cluster) partition(kind EventKind, groups [][]int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i := range c.group {
@@ -51,6 +55,7 @@ func (c *Cluster) Partition(groups ...[]int) {
 		}
 	}
 	c.applyLinksLocked()
+	c.tl.add(Event{Kind: kind, Replica: -1, Network: c.networkLocked()})
 }
 
 // Heal reconnects everything.
@@ -59,7 +64,7 @@ func (c *Cluster) Heal() {
 	for i := range all {
 		all[i] = i
 	}
-	c.Partition(all)
+	c.partition(EventHeal, [][]int{all})
 }
 
 // Connected lists the replicas in the main group (group 0).
@@ -86,6 +91,12 @@ func (c *Cluster) Crash(i int) {
 	c.mu.Lock()
 	node, server := c.nodes[i], c.servers[i]
 	c.nodes[i], c.servers[i] = nil, nil
+	if node != nil {
+		// Before anyone can see it crashed: the watcher's samples of this
+		// life, from now on, are not events.
+		c.watch.ended(i, c.lives[i])
+		c.tl.add(Event{Kind: EventCrash, Replica: i})
+	}
 	c.mu.Unlock()
 	if node == nil {
 		return

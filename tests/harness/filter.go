@@ -57,6 +57,7 @@ func (c *Cluster) Drop(name string, rule func(m vr.Message) bool) {
 	c.drops.mu.Lock()
 	defer c.drops.mu.Unlock()
 	c.drops.rules[name] = rule
+	c.tl.add(Event{Kind: EventDrop, Replica: -1, Rule: name})
 }
 
 // dropRuleNames lists the rules in force, sorted.
@@ -75,7 +76,10 @@ func (c *Cluster) dropRuleNames() []string {
 func (c *Cluster) Undrop(name string) {
 	c.drops.mu.Lock()
 	defer c.drops.mu.Unlock()
-	delete(c.drops.rules, name)
+	if _, ok := c.drops.rules[name]; ok {
+		delete(c.drops.rules, name)
+		c.tl.add(Event{Kind: EventUndrop, Replica: -1, Rule: name})
+	}
 }
 
 func (c *Cluster) service(node *vr.Node) *labrpc.Service {

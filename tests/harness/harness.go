@@ -32,6 +32,7 @@ type Cluster struct {
 	check *checker
 	watch *watcher
 	drops dropRules
+	tl    timeline // faults and what the watcher saw, in order
 
 	mu        sync.Mutex
 	nodes     []*vr.Node // nil while crashed
@@ -158,6 +159,10 @@ func (c *Cluster) startReplica(i int, recovering bool) {
 	srv.AddService(c.service(node))
 	c.net.AddServer(serverName(i), srv)
 	c.applyLinksLocked()
+	if recovering {
+		// Under c.mu, so before the watcher can see the new life.
+		c.tl.add(Event{Kind: EventRestart, Replica: i})
+	}
 }
 
 // N is the number of replicas.
@@ -179,6 +184,17 @@ func (c *Cluster) State(i int) (vr.State, bool) {
 		return vr.State{}, false
 	}
 	return node.State(), true
+}
+
+// stateOf is State with the replica's life (1 for the first, +1 per restart).
+func (c *Cluster) stateOf(i int) (vr.State, int, bool) {
+	c.mu.Lock()
+	node, life := c.nodes[i], c.lives[i]
+	c.mu.Unlock()
+	if node == nil {
+		return vr.State{}, life, false
+	}
+	return node.State(), life, true
 }
 
 // Executed returns the op-number of the last op replica i's service applied

@@ -8,8 +8,9 @@ import (
 	"vrlab/vr"
 )
 
-// watcher samples every replica's state every few milliseconds and checks
-// the view-change safety properties:
+// watcher samples every replica's state every few milliseconds, records
+// what changed in the cluster's timeline (timeline.go), and checks the
+// view-change safety properties:
 //
 //   - at most one primary per view;
 //   - no primary without a quorum: a replica is primary of view v > 0 only if
@@ -22,6 +23,12 @@ type watcher struct {
 	prim map[int]int // view → replica seen as its primary
 	top  []int       // highest view each replica ever reached (any life)
 
+	// For the timeline: the state last seen of each replica, of which
+	// life, and the last life that crashed.
+	last []vr.State
+	life []int
+	dead []int
+
 	done chan struct{}
 	wg   sync.WaitGroup
 }
@@ -29,7 +36,8 @@ type watcher struct {
 const watchEvery = 5 * time.Millisecond
 
 func newWatcher(c *Cluster) *watcher {
-	return &watcher{c: c, prim: map[int]int{}, top: make([]int, c.n), done: make(chan struct{})}
+	return &watcher{c: c, prim: map[int]int{}, top: make([]int, c.n), done: make(chan struct{}),
+		last: make([]vr.State, c.n), life: make([]int, c.n), dead: make([]int, c.n)}
 }
 
 func (w *watcher) start() {
@@ -55,13 +63,42 @@ func (w *watcher) stop() {
 	w.sample()
 }
 
-// sample reads every live replica and checks the properties.
+// sample reads every live replica, records what changed and checks the
+// properties.
 func (w *watcher) sample() {
 	for i := 0; i < w.c.n; i++ {
-		if st, ok := w.c.State(i); ok {
+		if st, life, ok := w.c.stateOf(i); ok {
+			w.track(i, life, st)
 			w.observe(i, st)
 		}
 	}
+}
+
+// track adds to the timeline what changed in replica i since the last
+// sample of it: its view, status or primary-ness (a new life is a change),
+// and its checkpoint.
+func (w *watcher) track(i, life int, st vr.State) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if life <= w.dead[i] {
+		return // read before it crashed, too late to count
+	}
+	old, fresh := w.last[i], life != w.life[i]
+	w.last[i], w.life[i] = st, life
+	if fresh || st.View != old.View || st.Status != old.Status || st.IsPrimary != old.IsPrimary || st.Epoch != old.Epoch {
+		w.c.tl.add(Event{Kind: EventStatus, Replica: i, State: st})
+	}
+	if fresh && st.CheckpointOpNumber > 0 || !fresh && st.CheckpointOpNumber != old.CheckpointOpNumber {
+		w.c.tl.add(Event{Kind: EventCheckpoint, Replica: i, State: st})
+	}
+}
+
+// ended notes that replica i's life crashed: its later samples, read
+// before the crash, are not events.
+func (w *watcher) ended(i, life int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.dead[i] = life
 }
 
 // observe records replica i's state. A replica newly seen as primary of a
@@ -107,6 +144,7 @@ func (w *watcher) record(i int, st vr.State) bool {
 		return false
 	}
 	w.prim[st.View] = i
+	w.c.tl.add(Event{Kind: EventPrimary, Replica: i, State: st})
 	return st.View > 0
 }
 
