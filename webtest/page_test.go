@@ -13,6 +13,9 @@ package webtest
 //   - TestFailureMarked: a failing run's page opens at the failure's mark.
 //   - TestScreenshot: a screenshot of the page is not blank. With -docs it
 //     is written to ../docs/vrsim-html.png for the README.
+//   - TestLinearizabilityPage (porcupine_test.go): the KV tests' annotated
+//     linearizability page draws every annotation; with -docs its
+//     screenshot is written to ../docs/porcupine-annotated.png.
 //
 // Every test checks that the page fetched nothing but itself.
 //
@@ -46,8 +49,8 @@ import (
 )
 
 var (
-	docsFlag  = flag.Bool("docs", false, "TestScreenshot: write the screenshots to ../docs/ (for the README)")
-	shotsFlag = flag.String("shots", "", "TestScreenshot: write the screenshots to this directory (default: a temporary one)")
+	docsFlag  = flag.Bool("docs", false, "TestScreenshot, TestLinearizabilityPage: write the screenshots to ../docs/ (for the README)")
+	shotsFlag = flag.String("shots", "", "TestScreenshot, TestLinearizabilityPage: write the screenshots to this directory (default: a temporary one)")
 )
 
 // The browsers looked for, in this order, after $VRLAB_CHROME.
@@ -134,10 +137,17 @@ func (r *run) count(kind sim.EventKind, from, to int, keep func(e *sim.Event) bo
 	return n
 }
 
-// browse starts a headless browser on the page and returns its context. It
-// fails the test, when the test ends, if the page asked for anything but
-// itself.
+// browse starts a headless browser on the simulator's page and returns its
+// context. It fails the test, when the test ends, if the page asked for
+// anything but itself.
 func browse(t *testing.T, file string, width, height int) context.Context {
+	t.Helper()
+	return browseUntil(t, file, width, height, "#svg g")
+}
+
+// browseUntil is browse for any page: it waits until the page has an
+// element that ready (a CSS selector) matches.
+func browseUntil(t *testing.T, file string, width, height int, ready string) context.Context {
 	t.Helper()
 	exe := findBrowser(t)
 	opts := []chromedp.ExecAllocatorOption{
@@ -188,7 +198,7 @@ func browse(t *testing.T, file string, width, height int) context.Context {
 	if err := chromedp.Do(ctx,
 		chromedp.EmulateViewport(int64(width), int64(height)),
 		chromedp.Navigate("file://"+file),
-		chromedp.WaitReady(chromedp.CSS("#svg g")),
+		chromedp.WaitReady(chromedp.CSS(ready)),
 	); err != nil {
 		t.Fatalf("loading the page in %s: %v", exe, err)
 	}
@@ -466,6 +476,14 @@ func TestScreenshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkShot(t, shot, "vrsim-html.png")
+}
+
+// checkShot checks that the screenshot shot is not blank: most of it is not
+// background, and it has many colours. It writes it, made small, to name in
+// ../docs/ with -docs, in the -shots directory, or in a temporary one.
+func checkShot(t *testing.T, shot []byte, name string) {
+	t.Helper()
 	img, err := png.Decode(bytes.NewReader(shot))
 	if err != nil {
 		t.Fatalf("the screenshot is not a PNG: %v", err)
@@ -486,7 +504,7 @@ func TestScreenshot(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	name := filepath.Join(dir, "vrsim-html.png")
+	name = filepath.Join(dir, name)
 	if err := os.WriteFile(name, small(t, img, shot), 0o644); err != nil {
 		t.Fatal(err)
 	}
