@@ -9,6 +9,7 @@
 //	go run ./mutants -run 'svc' -full    also run every graded test of the part once, to see all that catch it
 //	go run ./mutants -check              only check that every mutant still applies (no stale snippets)
 //	go run ./mutants -o report.md        also write the report as a Markdown table
+//	go run ./mutants -without '^TestSearch'   which mutants only the search tests catch (they escape here)
 //
 // A mutant is a source rewrite: in a file, an exact snippet (which must occur
 // exactly once) and its replacement. A snippet that no longer matches the code
@@ -45,6 +46,7 @@ func main() {
 		list    = flag.Bool("list", false, "list the catalogue and exit")
 		mdOut   = flag.String("o", "", "also write the report as Markdown to `file`")
 		timeout = flag.Duration("t", 3*time.Minute, "limit for one run of a mutant's tests")
+		without = flag.String("without", "", "leave the graded tests matching this `regexp` out of every mutant's catching tests (and of -full), e.g. '^TestSearch' to see which mutants only the search tests catch")
 	)
 	flag.Parse()
 	if flag.NArg() > 0 || *runs < 1 || *jobs < 1 {
@@ -88,6 +90,12 @@ func main() {
 	if *check {
 		fmt.Printf("%d mutants apply cleanly\n", len(sel))
 		return
+	}
+	if *without != "" {
+		if sel, table, err = leaveOut(sel, table, *without); err != nil {
+			fmt.Fprintln(os.Stderr, "mutants:", err)
+			os.Exit(2)
+		}
 	}
 
 	results := make([]result, len(sel))

@@ -92,6 +92,30 @@ func selectMutants(all []Mutant, parts, match string) ([]Mutant, error) {
 	return sel, nil
 }
 
+// leaveOut removes the tests matching pattern from the mutants' catching
+// tests and from the table (so -full skips them too). A mutant left with no
+// catching test keeps none, and the report shows it escaped: only the left-out
+// tests catch it.
+func leaveOut(ms []Mutant, table gradingTable, pattern string) ([]Mutant, gradingTable, error) {
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		return nil, table, fmt.Errorf("-without: %v", err)
+	}
+	out := make([]Mutant, len(ms))
+	for i, m := range ms {
+		m.Tests = slices.DeleteFunc(slices.Clone(m.Tests), re.MatchString)
+		out[i] = m
+	}
+	kept := gradingTable{partOf: map[string]string{}}
+	for _, name := range table.order {
+		if !re.MatchString(name) {
+			kept.order = append(kept.order, name)
+			kept.partOf[name] = table.partOf[name]
+		}
+	}
+	return out, kept, nil
+}
+
 // gradingTable is grade.sh's table: test name → part, in table order.
 type gradingTable struct {
 	order  []string
