@@ -299,7 +299,11 @@ func TestRecoveryLatestPrimaryC(t *testing.T) {
 	c.Undrop("R0 silent to R1")
 	committed := submitN(cl, 3, 0)
 
-	c.Drop("recovery answers", func(m vr.Message) bool { return m.Type == vr.MsgRecoveryResponse && m.From == 1 }) // only R0's pass
+	// Only R0's answers pass; and R2 gets no PREPARE or NEWSTATE, so a wrong
+	// recovery cannot be repaired by state transfer before it is seen.
+	c.Drop("recovery answers", func(m vr.Message) bool {
+		return (m.Type == vr.MsgRecoveryResponse && m.From == 1) || (m.To == 2 && (m.Type == vr.MsgPrepare || m.Type == vr.MsgNewState))
+	})
 	recoveredWell := func() (bool, string) {
 		st, _ := c.State(2)
 		if st.Status == vr.Recovering || st.OpNumber >= committed {
