@@ -336,7 +336,8 @@ func TestDroppedOpRetriedB(t *testing.T) {
 // last-normal-view, or its short log beats the committed ops at the next view
 // change (§6 [fix]). The scenario is scripted with dropped messages:
 //
-//  1. R2 is cut off; R0 (primary of view 0) and R1 commit three ops.
+//  1. R2 lags (it hears only R0's heartbeats); R0 (primary of view 0) and
+//     R1 commit three ops.
 //  2. R1 stops hearing R0 and starts view 1 with R0's DOVIEWCHANGE, but every
 //     STARTVIEW is lost: R0 stays in view-change with last-normal-view 0, and
 //     from then on R0 and R1 cannot hear each other.
@@ -351,7 +352,12 @@ func TestLaggingReplicaNewerViewB(t *testing.T) {
 	if p, _ := c.WaitPrimary(primaryTimeout); p != 0 {
 		c.Fatalf("expected R0 primary of view 0, got R%d", p)
 	}
-	c.Disconnect(2)
+	// R2 lags: it hears only R0's heartbeats, which keep it normal in view
+	// 0 (so its own timer cannot take it past view 1 before the test lets
+	// it back), and gets none of the ops.
+	c.Drop("R2 lagging", func(m vr.Message) bool {
+		return m.From == 2 || (m.To == 2 && !(m.From == 0 && m.Type == vr.MsgCommit))
+	})
 	committed := submitN(cl, 3, 0)
 
 	is := func(t vr.MsgType, from, to int) func(vr.Message) bool {
@@ -364,14 +370,16 @@ func TestLaggingReplicaNewerViewB(t *testing.T) {
 	})
 	c.Drop("STARTVIEW", is(vr.MsgStartView, -1, -1))
 	c.Drop("NEWSTATE to R2", is(vr.MsgNewState, -1, 2))
-	c.Drop("R0 to R2", func(m vr.Message) bool { return m.From == 0 && m.To == 2 })
 	c.Eventually(primaryTimeout, "R1 to start view 1", func() (bool, string) {
 		st, _ := c.State(1)
 		return st.IsPrimary && st.View == 1, fmt.Sprintf("R1 %v in view %d", st.Status, st.View)
 	})
 	c.Drop("R0 silent to R1", func(m vr.Message) bool { return (m.From == 0 && m.To == 1) || (m.From == 1 && m.To == 0) })
 
-	c.Connect(2)
+	// R2 back, but still deaf to R0 (now in view-change for view 1): R1's
+	// heartbeats of view 1 are the first it hears of the view.
+	c.Drop("R0 to R2", func(m vr.Message) bool { return m.From == 0 && m.To == 2 })
+	c.Undrop("R2 lagging")
 	c.Eventually(2*time.Second, "R2 to hear of view 1 and start state transfer", func() (bool, string) {
 		st, _ := c.State(2)
 		return st.Status == vr.StateTransfer, fmt.Sprintf("R2 %v in view %d", st.Status, st.View)
