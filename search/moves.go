@@ -159,7 +159,7 @@ func (s *State) tick(i int) (fired bool) {
 	for k := 0; k < s.cfg.maxMacroTicks(); k++ {
 		p.r.Tick()
 		st := p.r.State()
-		if st != before || s.hasOutbox(p) {
+		if !st.Equal(before) || s.hasOutbox(p) {
 			s.after(i, nil)
 			return true
 		}

@@ -109,7 +109,7 @@ func traceStep(s *State, mv Move, n int, trace []string) (*State, []string) {
 		return nil, append(trace, "        (nothing happened: the timer never fires)")
 	}
 	for i := range c.reps {
-		if c.reps[i].st != s.reps[i].st || c.reps[i].life != s.reps[i].life {
+		if !c.reps[i].st.Equal(s.reps[i].st) || c.reps[i].life != s.reps[i].life {
 			before, after := s.repLine(i), c.repLine(i)
 			trace = append(trace, fmt.Sprintf("        %s → %s", before, after[strings.Index(after, " ")+1:]))
 		}

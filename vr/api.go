@@ -2,7 +2,10 @@ package vr
 
 // The types a service and a runtime use to run a Replica.
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // StateMachine is the replicated service. VR calls it from one goroutine at a
 // time, in op-number order, while holding its replica's lock: the service
@@ -22,7 +25,8 @@ type Reader interface {
 }
 
 // Status is a replica's protocol status (paper Figure 2, plus the
-// state-transfer status of the VR-PROTOCOL.md §6 fix).
+// state-transfer status of the VR-PROTOCOL.md §6 fix, and the two statuses
+// of reconfiguration, Part E).
 type Status int
 
 const (
@@ -30,7 +34,15 @@ const (
 	ViewChange
 	Recovering
 	StateTransfer
+	// Transitioning: between epochs. A new member fetching the state up to
+	// the epoch's start (it takes part in nothing until it has it), or a
+	// leaving replica (Retired) serving that state until f'+1 new members
+	// have it.
 	Transitioning
+	// Standby: outside its epoch's configuration with nothing to do: not yet
+	// added, or removed (Retired) and done. It answers only what tells it of
+	// a newer epoch.
+	Standby
 )
 
 func (s Status) String() string {
@@ -45,6 +57,8 @@ func (s Status) String() string {
 		return "state-transfer"
 	case Transitioning:
 		return "transitioning"
+	case Standby:
+		return "standby"
 	}
 	return fmt.Sprintf("Status(%d)", int(s))
 }
@@ -61,7 +75,7 @@ const (
 type Options struct {
 	Recovering      bool  // restarted after a crash: run the recovery protocol first (Part C)
 	CheckpointEvery int   // checkpoint every this many committed ops; 0 = never (Part D)
-	Members         []int // initial configuration, indexes into peers; nil = all peers
+	Members         []int // epoch-0 configuration, indexes into peers; nil = all peers. A replica outside it is a standby (Part E)
 	Seed            int64 // seeds timers and nonces; 0 = random (chosen by the runtime)
 
 	HeartbeatTicks  int // primary: send COMMIT after this many idle ticks
@@ -84,5 +98,30 @@ type State struct {
 	CheckpointOpNumber     int // op-number covered by the latest checkpoint
 	LogLen                 int // log entries held in memory
 	LastNormalView         int
-	Executed               int // op-number of the last op applied to the StateMachine
+	Executed               int   // op-number of the last op applied to the StateMachine
+	Members                []int // the configuration of this replica's epoch (Part E)
+	EpochStart             int   // the op-number after which this epoch began: its RECONFIGURATION's (0 in epoch 0)
+	// Retired: this replica left the configuration. While Transitioning it
+	// serves state transfer to the new group until f'+1 EPOCHSTARTED, then it
+	// is a Standby (Part E).
+	Retired bool
+}
+
+// Equal reports whether two States are the same (State holds a slice, so ==
+// does not compile).
+func (s State) Equal(o State) bool {
+	return slices.Equal(s.Members, o.Members) && s.comparable() == o.comparable()
+}
+
+// stateFields is State without its slice.
+type stateFields struct {
+	Epoch, View, OpNumber, CommitNumber, CheckpointOpNumber, LogLen int
+	LastNormalView, Executed, EpochStart                            int
+	Status                                                          Status
+	IsPrimary, Retired                                              bool
+}
+
+func (s State) comparable() stateFields {
+	return stateFields{s.Epoch, s.View, s.OpNumber, s.CommitNumber, s.CheckpointOpNumber, s.LogLen,
+		s.LastNormalView, s.Executed, s.EpochStart, s.Status, s.IsPrimary, s.Retired}
 }

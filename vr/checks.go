@@ -10,14 +10,12 @@ import "fmt"
 // receives (REPLY, NOTPRIMARY) are rejected too.
 func (r *Replica) validate(m Message) error {
 	switch {
-	case m.Type < MsgRequest || m.Type > MsgRecoveryResponse || m.Type == MsgReply || m.Type == MsgNotPrimary:
+	case m.Type < MsgRequest || m.Type > MsgNewEpoch || m.Type == MsgReply || m.Type == MsgNotPrimary:
 		return fmt.Errorf("vr: replica %d: unexpected message type %v", r.id, m.Type)
-	case m.Type != MsgRequest && (m.From < 0 || m.From >= len(r.acked)):
+	case !fromClient(m) && (m.From < 0 || m.From >= len(r.acked)):
 		return fmt.Errorf("vr: replica %d: %v from unknown replica %d", r.id, m.Type, m.From)
-	case m.Type != MsgRequest && m.From == r.id:
+	case !fromClient(m) && m.From == r.id:
 		return fmt.Errorf("vr: replica %d: %v from itself", r.id, m.Type)
-	case m.Type != MsgRequest && !r.inConfig(m.From):
-		return fmt.Errorf("vr: replica %d: %v from replica %d, which is not in the configuration %v", r.id, m.Type, m.From, r.config)
 	case outOfRange(m.View, m.OpNumber, m.CommitNumber, m.LastNormalView, m.LogStart, m.Epoch):
 		return fmt.Errorf("vr: replica %d: %v with a number outside [0, %d]", r.id, m.Type, maxNumber)
 	case m.LastNormalView > m.View:
@@ -33,13 +31,33 @@ func (r *Replica) validate(m Message) error {
 		if m.LogStart+len(m.Entries) != m.OpNumber {
 			return fmt.Errorf("vr: replica %d: %v log (%d..%d] does not end at op-number %d", r.id, m.Type, m.LogStart, m.LogStart+len(m.Entries), m.OpNumber)
 		}
-	case MsgRequest:
+	case MsgRequest, MsgReconfiguration:
 		if m.RequestNum < 1 {
-			return fmt.Errorf("vr: replica %d: REQUEST with request-number %d (must be ≥ 1)", r.id, m.RequestNum)
+			return fmt.Errorf("vr: replica %d: %v with request-number %d (must be ≥ 1)", r.id, m.Type, m.RequestNum)
+		}
+	case MsgStartEpoch, MsgNewEpoch:
+		if err := checkMembers(m.Members, len(r.acked)); err != nil {
+			return fmt.Errorf("vr: replica %d: %v with configuration %v: %v", r.id, m.Type, m.Members, err)
+		}
+		if err := checkMembers(m.OldMembers, len(r.acked)); err != nil {
+			return fmt.Errorf("vr: replica %d: %v with old configuration %v: %v", r.id, m.Type, m.OldMembers, err)
+		}
+		if m.Epoch < 1 {
+			return fmt.Errorf("vr: replica %d: %v of epoch 0", r.id, m.Type)
+		}
+	}
+	for _, e := range m.Entries {
+		if e.Members != nil {
+			if err := checkMembers(e.Members, len(r.acked)); err != nil {
+				return fmt.Errorf("vr: replica %d: %v holding a RECONFIGURATION to %v: %v", r.id, m.Type, e.Members, err)
+			}
 		}
 	}
 	return nil
 }
+
+// fromClient reports whether m comes from a client, not a replica.
+func fromClient(m Message) bool { return m.Type == MsgRequest || m.Type == MsgReconfiguration }
 
 // maxNumber bounds views and op-numbers in messages: far beyond any real
 // run, and far enough from overflow that v+1 is always safe.

@@ -3,6 +3,7 @@ package vr
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -22,6 +23,12 @@ type Client struct {
 	id        int64
 	seq       int
 	primary   int // where the next request goes first
+
+	// What the client knows of the group's epoch (part E): replies carry
+	// the replica's epoch, and NOTPRIMARY and NEWEPOCH its configuration.
+	epoch   int
+	members []int // nil until an answer names them
+	heard   bool  // some replica has answered this client
 }
 
 // ClientTransport carries a client's requests to the replicas. Call sends
@@ -74,16 +81,27 @@ func (c *Client) InvokeContext(ctx context.Context, op []byte) ([]byte, error) {
 		return nil, errors.New("vr: client has no servers")
 	}
 	c.seq++
-	args := RequestArgs{ClientID: c.id, RequestNum: c.seq, Op: op}
+	reply, err := c.do(ctx, &RequestArgs{ClientID: c.id, RequestNum: c.seq, Op: op})
+	return reply.Result, err
+}
+
+// do sends args until some replica answers it (OK) or ctx ends. Ops carry
+// the epoch the client knows at each try; a RECONFIGURATION keeps the epoch
+// it was asked for.
+func (c *Client) do(ctx context.Context, args *RequestArgs) (RequestReply, error) {
 	for ctx.Err() == nil {
+		if !args.Reconfig {
+			args.Epoch = c.epoch
+		}
 		// Follow hints to the primary, a few hops at most.
 		for hop := 0; hop < c.nservers; hop++ {
 			var reply RequestReply
-			if !c.transport.Call(c.primary, &args, &reply) {
+			if !c.transport.Call(c.primary, args, &reply) {
 				break
 			}
+			c.learn(reply)
 			if reply.OK {
-				return reply.Result, nil
+				return reply, nil
 			}
 			next := reply.Primary
 			if !reply.NotPrimary || next == c.primary || next < 0 || next >= c.nservers {
@@ -91,15 +109,75 @@ func (c *Client) InvokeContext(ctx context.Context, op []byte) ([]byte, error) {
 			}
 			c.primary = next
 		}
-		if result, ok := c.broadcast(&args); ok {
-			return result, nil
+		if reply, ok := c.broadcast(args); ok {
+			return reply, nil
 		}
 		select {
 		case <-ctx.Done():
 		case <-time.After(retryPause):
 		}
 	}
-	return nil, ctx.Err()
+	return RequestReply{}, ctx.Err()
+}
+
+// learn takes what an answer tells of the group: a newer epoch and its
+// configuration.
+func (c *Client) learn(reply RequestReply) {
+	c.heard = true
+	if reply.Epoch > c.epoch || (reply.Epoch == c.epoch && c.members == nil && reply.Members != nil) {
+		c.epoch = reply.Epoch
+		if reply.Members != nil {
+			c.members = append([]int(nil), reply.Members...)
+		}
+	}
+}
+
+// Reconfigure asks the group to move to a new epoch whose configuration is
+// members (part E), and returns nil once the new configuration's primary is
+// normal in it; until then it retries, like Invoke. The caller may then shut
+// the removed replicas down. A configuration that is empty, lists a replica
+// twice or names one outside the servers is refused at once, as the group
+// refuses the configuration already in force, a second reconfiguration
+// while one is in progress, and a request for an epoch that has ended
+// (this client's knowledge was stale: ask again). A client that has never
+// heard from the group asks for whatever epoch it is in.
+func (c *Client) Reconfigure(members []int) error {
+	return c.ReconfigureContext(context.Background(), members)
+}
+
+// ReconfigureContext is Reconfigure that gives up when ctx ends. The
+// reconfiguration may still happen later.
+func (c *Client) ReconfigureContext(ctx context.Context, members []int) error {
+	if err := checkMembers(members, c.nservers); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seq++
+	args := &RequestArgs{ClientID: c.id, RequestNum: c.seq, Epoch: c.epoch, Reconfig: true, Members: append([]int(nil), members...)}
+	fresh := !c.heard
+	for {
+		reply, err := c.do(ctx, args)
+		switch {
+		case err != nil:
+			return err
+		case reply.Err == "":
+			return nil
+		case fresh && reply.Epoch != args.Epoch:
+			fresh = false
+			args.Epoch = reply.Epoch // it knew no epoch: take the group's
+		default:
+			return fmt.Errorf("vr: reconfiguration to %v refused: %s", members, reply.Err)
+		}
+	}
+}
+
+// Members returns the configuration and epoch this client last heard of;
+// nil before any replica named them.
+func (c *Client) Members() ([]int, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]int(nil), c.members...), c.epoch
 }
 
 // Read executes a read-only op. Until fast reads exist it goes through the
@@ -108,7 +186,7 @@ func (c *Client) Read(op []byte) []byte { return c.Invoke(op) }
 
 // broadcast resends the request to every replica at once and returns the
 // first result. It also learns the primary from the answers.
-func (c *Client) broadcast(args *RequestArgs) ([]byte, bool) {
+func (c *Client) broadcast(args *RequestArgs) (RequestReply, bool) {
 	type answer struct {
 		from  int
 		ok    bool
@@ -122,20 +200,22 @@ func (c *Client) broadcast(args *RequestArgs) ([]byte, bool) {
 			answers <- answer{i, ok, reply}
 		}(i)
 	}
-	bestView := -1
+	bestEpoch, bestView := -1, -1
 	for range c.nservers {
 		a := <-answers
 		if !a.ok {
 			continue
 		}
+		c.learn(a.reply)
 		if a.reply.OK {
 			c.primary = a.from
-			return a.reply.Result, true
+			return a.reply, true
 		}
-		if a.reply.NotPrimary && a.reply.View > bestView && a.reply.Primary >= 0 && a.reply.Primary < c.nservers {
-			bestView = a.reply.View
+		newer := a.reply.Epoch > bestEpoch || (a.reply.Epoch == bestEpoch && a.reply.View > bestView)
+		if a.reply.NotPrimary && newer && a.reply.Primary >= 0 && a.reply.Primary < c.nservers {
+			bestEpoch, bestView = a.reply.Epoch, a.reply.View
 			c.primary = a.reply.Primary
 		}
 	}
-	return nil, false
+	return RequestReply{}, false
 }

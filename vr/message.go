@@ -19,6 +19,10 @@ const (
 	MsgNewState                            // answer to GETSTATE
 	MsgRecovery                            // recovering replica → all: send me your state (Nonce)
 	MsgRecoveryResponse                    // answer to RECOVERY
+	MsgReconfiguration                     // administrator → primary: move the group to configuration Members (Part E)
+	MsgStartEpoch                          // old group → added replicas: epoch Epoch starts after op OpNumber, Members replace OldMembers
+	MsgEpochStarted                        // new member → leaving replicas: I hold the state of epoch Epoch
+	MsgNewEpoch                            // replica → sender of an older epoch's message (replica or client): the group is in epoch Epoch; the fields of STARTEPOCH
 )
 
 var msgNames = map[MsgType]string{
@@ -27,6 +31,8 @@ var msgNames = map[MsgType]string{
 	MsgStartViewChange: "STARTVIEWCHANGE", MsgDoViewChange: "DOVIEWCHANGE",
 	MsgStartView: "STARTVIEW", MsgGetState: "GETSTATE", MsgNewState: "NEWSTATE",
 	MsgRecovery: "RECOVERY", MsgRecoveryResponse: "RECOVERYRESPONSE",
+	MsgReconfiguration: "RECONFIGURATION", MsgStartEpoch: "STARTEPOCH",
+	MsgEpochStarted: "EPOCHSTARTED", MsgNewEpoch: "NEWEPOCH",
 }
 
 func (t MsgType) String() string {
@@ -39,11 +45,13 @@ func (t MsgType) String() string {
 // ToClient is the To of a message addressed to a client rather than a replica.
 const ToClient = -1
 
-// Entry is one op in the log: the client's request.
+// Entry is one op in the log: the client's request. A RECONFIGURATION is
+// an entry with Members set (and no Op): committing it ends the epoch.
 type Entry struct {
 	Op         []byte
 	ClientID   int64
 	RequestNum int
+	Members    []int // RECONFIGURATION: the next epoch's configuration (Part E)
 }
 
 // Checkpoint is a snapshot of the executed state: the service's state after
@@ -90,6 +98,16 @@ type Message struct {
 	RequestNum int
 	Op         []byte
 	Result     []byte
+
+	// Reconfiguration (Part E). RECONFIGURATION: Members is the requested
+	// configuration. STARTEPOCH and NEWEPOCH: epoch Epoch began after op
+	// OpNumber with configuration Members, replacing OldMembers; a NEWEPOCH
+	// to a client carries Members only. NOTPRIMARY carries Members too, so a
+	// client learns the configuration. REPLY: Err says why a
+	// RECONFIGURATION was refused.
+	Members    []int
+	OldMembers []int
+	Err        string
 }
 
 func (m Message) String() string {
@@ -98,6 +116,12 @@ func (m Message) String() string {
 		return fmt.Sprintf("%v v%d c%d s%d", m.Type, m.View, m.ClientID, m.RequestNum)
 	case MsgRecovery:
 		return fmt.Sprintf("%v %d→%d x%d", m.Type, m.From, m.To, m.Nonce)
+	case MsgReconfiguration:
+		return fmt.Sprintf("%v e%d c%d s%d %v", m.Type, m.Epoch, m.ClientID, m.RequestNum, m.Members)
+	case MsgStartEpoch, MsgNewEpoch:
+		return fmt.Sprintf("%v %d→%d e%d n%d %v→%v", m.Type, m.From, m.To, m.Epoch, m.OpNumber, m.OldMembers, m.Members)
+	case MsgEpochStarted:
+		return fmt.Sprintf("%v %d→%d e%d", m.Type, m.From, m.To, m.Epoch)
 	}
 	s := fmt.Sprintf("%v %d→%d v%d n%d k%d", m.Type, m.From, m.To, m.View, m.OpNumber, m.CommitNumber)
 	if m.Type == MsgDoViewChange {

@@ -7,17 +7,20 @@ package vr
 // onRequest is the primary accepting a client's request (§2 steps 1–3).
 func (r *Replica) onRequest(m Message) {
 	if r.status != Normal || !r.isPrimary() {
-		// Tell the client which view we are in, so it can find the primary.
-		r.reply(Message{Type: MsgNotPrimary, View: r.view, Primary: r.primaryOf(r.view), ClientID: m.ClientID, RequestNum: m.RequestNum})
+		r.reply(r.notPrimary(m))
 		return
 	}
+	//lab:begin E
+	if r.reconfigPending() {
+		return // the epoch is ending: the client retries in the next one
+	}
+	//lab:end
 	//lab:begin B
 	switch r.clients.check(m.ClientID, m.RequestNum) {
 	case dropRequest:
 		return
 	case resendReply:
-		rec := r.clients.executed[m.ClientID]
-		r.reply(Message{Type: MsgReply, View: r.view, ClientID: rec.ClientID, RequestNum: rec.RequestNum, Result: rec.Result})
+		r.resendReply(m.ClientID)
 		return
 	}
 	r.appendEntry(Entry{Op: m.Op, ClientID: m.ClientID, RequestNum: m.RequestNum})
@@ -27,6 +30,24 @@ func (r *Replica) onRequest(m Message) {
 	r.prepareBatch()  // sendPrepare(r.opNumber-1), batched: see batch.go
 	r.advanceCommit() // a group of one commits at once
 	//lab:end
+}
+
+// notPrimary tells a client which view and configuration this replica is
+// in, so it can find the primary: NOTPRIMARY, or NEWEPOCH when the client's
+// request was of an older epoch.
+func (r *Replica) notPrimary(m Message) Message {
+	t := MsgNotPrimary
+	if m.Epoch < r.epoch {
+		t = MsgNewEpoch
+	}
+	return Message{Type: t, View: r.view, Primary: r.primaryOf(r.view), ClientID: m.ClientID, RequestNum: m.RequestNum, Members: r.config}
+}
+
+// resendReply answers a retry of client c's executed request with the
+// recorded result.
+func (r *Replica) resendReply(c int64) {
+	rec := r.clients.executed[c]
+	r.reply(Message{Type: MsgReply, View: r.view, ClientID: rec.ClientID, RequestNum: rec.RequestNum, Result: rec.Result})
 }
 
 // sendPrepare sends PREPARE for the ops after op-number from to every backup.
@@ -175,6 +196,10 @@ func (r *Replica) executeCommitted() {
 	for r.executed < r.commitNumber && r.executed < r.opNumber {
 		op := r.executed + 1
 		e := r.entry(op)
+		if e.Members != nil {
+			r.executeReconfiguration(op, e) // part E
+			continue
+		}
 		result := r.sm.Apply(e.Op)
 		r.executed = op
 		r.clients.executedOp(e.ClientID, e.RequestNum, result)

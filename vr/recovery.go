@@ -13,7 +13,7 @@ func (r *Replica) startRecovery() {
 	r.nonce = r.rand.Uint64()
 	clear(r.recoveryResponses)
 	r.logf("recovery", "R%d recovering with nonce %d", r.id, r.nonce)
-	r.broadcast(Message{Type: MsgRecovery, Nonce: r.nonce})
+	r.broadcastAll(Message{Type: MsgRecovery, Nonce: r.nonce})
 	//lab:end
 }
 
@@ -23,7 +23,7 @@ func (r *Replica) tickRecovery() {
 	r.resendTicks++
 	if r.resendTicks >= r.opts.HeartbeatTicks {
 		r.resendTicks = 0
-		r.broadcast(Message{Type: MsgRecovery, Nonce: r.nonce})
+		r.broadcastAll(Message{Type: MsgRecovery, Nonce: r.nonce})
 	}
 	//lab:end
 }

@@ -10,7 +10,7 @@ import (
 // Drive it with Step and Tick; take what it sends with Outbox.
 type Replica struct {
 	id     int          // this replica's number: its index in the peers
-	config []int        // the replica numbers of the group, in order
+	config []int        // the replica numbers of this epoch's group, in order
 	quorum int          // f+1: a majority of the configuration
 	sm     StateMachine // the service
 	opts   Options
@@ -29,6 +29,15 @@ type Replica struct {
 
 	executed   int         // op-number of the last op applied to sm
 	checkpoint *Checkpoint // latest checkpoint; nil before the first (part D)
+
+	// Reconfiguration (reconfig.go, part E).
+	epochStart       int    // op-number of the RECONFIGURATION that began this epoch (0 in epoch 0)
+	oldConfig        []int  // the previous epoch's configuration (nil in epoch 0)
+	retired          bool   // left the configuration (State.Retired)
+	epochStarted     []bool // leaving replica: by replica, EPOCHSTARTED received
+	epochStartedSent bool   // new member: EPOCHSTARTED sent for this epoch
+	epochAskedAt     int    // tick at which a newer epoch's sender was last asked about it
+	viewStartOp      int    // op-number when this replica last became normal: a primary's inherited log ends here
 
 	// Timers, in ticks.
 	now        int // ticks since start
@@ -86,7 +95,7 @@ func NewReplica(id, npeers int, sm StateMachine, opts Options) (*Replica, error)
 	if opts.CheckpointEvery < 0 || opts.HeartbeatTicks < 0 || opts.ViewChangeTicks < 0 || opts.MaxBatchOps < 0 || opts.MaxBatchBytes < 0 {
 		return nil, errors.New("vr: negative CheckpointEvery, HeartbeatTicks, ViewChangeTicks, MaxBatchOps or MaxBatchBytes")
 	}
-	config, err := makeConfig(id, npeers, opts.Members)
+	config, err := makeConfig(npeers, opts.Members)
 	if err != nil {
 		return nil, err
 	}
@@ -117,20 +126,25 @@ func NewReplica(id, npeers int, sm StateMachine, opts Options) (*Replica, error)
 			pending:  map[int64]int{},
 		},
 		acked:             make([]int, npeers),
+		epochStarted:      make([]bool, npeers),
 		startViewChanges:  make([]bool, npeers),
 		doViewChanges:     make([]*Message, npeers),
 		recoveryResponses: make([]*Message, npeers),
 		logf:              func(string, string, ...any) {},
 	}
 	r.resetViewChangeTimer()
-	if opts.Recovering {
+	switch {
+	case opts.Recovering:
 		r.status = Recovering
 		r.startRecovery()
+	case !contains(config, id):
+		r.status = Standby // until a STARTEPOCH names it (part E)
 	}
 	return r, nil
 }
 
-func makeConfig(id, npeers int, members []int) ([]int, error) {
+// makeConfig is the epoch-0 configuration: members, or every peer.
+func makeConfig(npeers int, members []int) ([]int, error) {
 	if members == nil {
 		config := make([]int, npeers)
 		for i := range config {
@@ -138,18 +152,8 @@ func makeConfig(id, npeers int, members []int) ([]int, error) {
 		}
 		return config, nil
 	}
-	seen := map[int]bool{}
-	for _, m := range members {
-		if m < 0 || m >= npeers {
-			return nil, fmt.Errorf("vr: member %d out of range [0,%d)", m, npeers)
-		}
-		if seen[m] {
-			return nil, fmt.Errorf("vr: member %d listed twice", m)
-		}
-		seen[m] = true
-	}
-	if !seen[id] {
-		return nil, fmt.Errorf("vr: replica %d is not in the configuration %v", id, members)
+	if err := checkMembers(members, npeers); err != nil {
+		return nil, err
 	}
 	return append([]int(nil), members...), nil
 }
@@ -185,6 +189,9 @@ func (r *Replica) State() State {
 		LogLen:             len(r.log),
 		LastNormalView:     r.lastNormalView,
 		Executed:           r.executed,
+		Members:            append([]int(nil), r.config...),
+		EpochStart:         r.epochStart,
+		Retired:            r.retired,
 	}
 }
 
@@ -194,14 +201,22 @@ func (r *Replica) Step(m Message) error {
 	if err := r.validate(m); err != nil {
 		return err
 	}
+	if m.Type != MsgRequest && m.Type != MsgReconfiguration && !r.checkEpoch(m) {
+		return nil
+	}
 	//lab:begin C
-	if r.status == Recovering && m.Type != MsgRecoveryResponse {
+	if r.status == Recovering && m.Type != MsgRecoveryResponse && m.Type != MsgNewEpoch {
 		return nil // a recovering replica takes part in nothing (§4 [fix])
 	}
 	//lab:end
+	if !r.takesPart(m) {
+		return nil
+	}
 	switch m.Type {
 	case MsgRequest:
 		r.onRequest(m)
+	case MsgReconfiguration:
+		r.onReconfiguration(m)
 	case MsgPrepare:
 		r.onPrepare(m)
 	case MsgPrepareOK:
@@ -217,11 +232,21 @@ func (r *Replica) Step(m Message) error {
 	case MsgGetState:
 		r.onGetState(m)
 	case MsgNewState:
-		r.onNewState(m)
+		if r.status == Transitioning {
+			r.onJoinNewState(m)
+		} else {
+			r.onNewState(m)
+		}
 	case MsgRecovery:
 		r.onRecovery(m)
 	case MsgRecoveryResponse:
 		r.onRecoveryResponse(m)
+	case MsgStartEpoch:
+		r.onStartEpoch(m)
+	case MsgEpochStarted:
+		r.onEpochStarted(m)
+	case MsgNewEpoch:
+		r.onNewEpoch(m)
 	}
 	r.checkInvariants()
 	return nil
@@ -243,6 +268,8 @@ func (r *Replica) Tick() {
 		r.tickStateTransfer()
 	case Recovering:
 		r.tickRecovery()
+	case Transitioning:
+		r.tickTransitioning()
 	}
 	r.checkInvariants()
 }
@@ -264,6 +291,16 @@ func (r *Replica) send(to int, m Message) {
 // broadcast sends m to every other replica of the configuration, in order.
 func (r *Replica) broadcast(m Message) {
 	for _, p := range r.config {
+		if p != r.id {
+			r.send(p, m)
+		}
+	}
+}
+
+// broadcastAll sends m to every other peer, members or not: a recovering
+// replica may not know its epoch's configuration.
+func (r *Replica) broadcastAll(m Message) {
+	for p := range r.acked {
 		if p != r.id {
 			r.send(p, m)
 		}

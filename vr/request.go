@@ -14,6 +14,9 @@ type RequestArgs struct {
 	ClientID   int64
 	RequestNum int
 	Op         []byte
+	Epoch      int   // the epoch the client believes the group is in (part E)
+	Reconfig   bool  // a RECONFIGURATION to Members instead of an op (part E)
+	Members    []int // with Reconfig: the new configuration
 }
 
 // RequestReply answers a REQUEST: the result, or a hint where the primary is.
@@ -23,6 +26,9 @@ type RequestReply struct {
 	NotPrimary bool   // this replica is not the primary of View
 	View       int    // the replica's view
 	Primary    int    // with NotPrimary: the primary of View, where to try next
+	Epoch      int    // the replica's epoch (part E)
+	Members    []int  // with NotPrimary: the configuration of Epoch
+	Err        string // a refused RECONFIGURATION: why
 }
 
 // requestWait bounds how long a request waits for its reply before the
@@ -98,7 +104,11 @@ func (n *Node) submit(args RequestArgs, done func(RequestReply), cancel <-chan s
 	n.waiters[key] = append(n.waiters[key], w)
 	n.expiry = append(n.expiry, w)
 	n.wmu.Unlock()
-	if !n.arrive(Message{Type: MsgRequest, ClientID: args.ClientID, RequestNum: args.RequestNum, Op: args.Op}, cancel) {
+	m := Message{Type: MsgRequest, ClientID: args.ClientID, RequestNum: args.RequestNum, Op: args.Op, Epoch: args.Epoch}
+	if args.Reconfig {
+		m.Type, m.Op, m.Members = MsgReconfiguration, nil, args.Members
+	}
+	if !n.arrive(m, cancel) {
 		n.endWait(w)
 	}
 	return w
@@ -191,9 +201,12 @@ func (n *Node) answer(m Message) {
 	r := RequestReply{
 		View:       m.View,
 		OK:         m.Type == MsgReply,
-		NotPrimary: m.Type == MsgNotPrimary,
+		NotPrimary: m.Type == MsgNotPrimary || m.Type == MsgNewEpoch,
 		Primary:    m.Primary,
 		Result:     m.Result,
+		Epoch:      m.Epoch,
+		Members:    m.Members,
+		Err:        m.Err,
 	}
 	for _, w := range ws {
 		w.done(r)

@@ -189,7 +189,9 @@ func (r *Replica) enterNormal() {
 	r.status = Normal
 	r.lastNormalView = r.view
 	r.failedViewChanges = 0
+	r.viewStartOp = r.opNumber
 	r.resetViewChangeTimer()
+	r.announceEpochStarted() // a new member now holds the epoch's state (part E)
 }
 
 // tickViewChange resends this replica's messages while the view change is

@@ -59,7 +59,7 @@ func TestRequestReplyStateRoundTrip(t *testing.T) {
 	}
 	s := vr.State{Epoch: 1, View: 2, Status: vr.Recovering, IsPrimary: true, OpNumber: 3, CommitNumber: 4, CheckpointOpNumber: 5, LogLen: 6, LastNormalView: 7, Executed: 8}
 	call, s2, err := decodeState(appendState(nil, 79, &s))
-	if err != nil || call != 79 || s != s2 {
+	if err != nil || call != 79 || !s.Equal(s2) {
 		t.Fatalf("state: got %d %#v %v", call, s2, err)
 	}
 	h := hello{Role: roleReplica, ID: 2, NPeer: 3}

@@ -185,7 +185,7 @@ func runServe(cfg vrnet.Config, recover bool, checkpoint int, level string) erro
 			case <-t.C:
 			}
 			st := rep.Node().State()
-			if st != last {
+			if !st.Equal(last) {
 				logger.Info("state", "view", st.View, "status", st.Status.String(), "primary", st.IsPrimary,
 					"op", st.OpNumber, "commit", st.CommitNumber, "checkpoint", st.CheckpointOpNumber, "log", st.LogLen)
 				last = st

@@ -262,6 +262,12 @@ func (c *Cluster) Describe() string {
 		}
 		fmt.Fprintf(&b, "\n  R%d (%s): view %d %v%s, op %d, commit %d, executed %d, log %d, checkpoint %d",
 			i, link, st.View, st.Status, prim, st.OpNumber, st.CommitNumber, st.Executed, st.LogLen, st.CheckpointOpNumber)
+		if st.Epoch > 0 || len(st.Members) != c.n {
+			fmt.Fprintf(&b, ", epoch %d from op %d, members %v", st.Epoch, st.EpochStart, st.Members)
+			if st.Retired {
+				b.WriteString(", retired")
+			}
+		}
 	}
 	return b.String()
 }

@@ -68,16 +68,33 @@ func TestWatcherTwoPrimaries(t *testing.T) {
 }
 
 func TestWatcherPrimaryWithoutQuorum(t *testing.T) {
+	five := []int{0, 1, 2, 3, 4}
 	w := newWatcher(idle(5))
-	w.observe(2, vr.State{View: 1})
-	w.observe(1, vr.State{View: 1, IsPrimary: true}) // only R2 reached view 1; f=2
+	w.observe(2, vr.State{View: 1, Members: five})
+	w.observe(1, vr.State{View: 1, IsPrimary: true, Members: five}) // only R2 reached view 1; f=2
 	require.ErrorContains(t, w.failure(), "needs DOVIEWCHANGE from f=2 others")
 
 	ok := newWatcher(idle(5))
-	ok.observe(2, vr.State{View: 1})
-	ok.observe(3, vr.State{View: 3}) // views only grow: view 3 implies it passed view 1
-	ok.observe(1, vr.State{View: 1, IsPrimary: true})
+	ok.observe(2, vr.State{View: 1, Members: five})
+	ok.observe(3, vr.State{View: 3, Members: five}) // views only grow: view 3 implies it passed view 1
+	ok.observe(1, vr.State{View: 1, IsPrimary: true, Members: five})
 	require.NoError(t, ok.failure())
+}
+
+// The same across epochs: views count within an epoch, f is the epoch's,
+// and a later epoch's view 1 is not the earlier's.
+func TestWatcherEpochs(t *testing.T) {
+	w := newWatcher(idle(5))
+	w.observe(0, vr.State{Epoch: 0, View: 0, IsPrimary: true, Members: []int{0, 1, 2}})
+	w.observe(3, vr.State{Epoch: 1, View: 0, IsPrimary: true, Members: []int{3, 4, 1}}) // view 0 of an epoch needs no votes
+	require.NoError(t, w.failure())
+	w.observe(4, vr.State{Epoch: 1, View: 1, IsPrimary: true, Members: []int{3, 4, 1}})
+	require.ErrorContains(t, w.failure(), "primary of view 1 of epoch 1, but only 0 other members [3 4 1]")
+
+	two := newWatcher(idle(5))
+	two.observe(3, vr.State{Epoch: 1, View: 0, IsPrimary: true, Members: []int{3, 4, 1}})
+	two.observe(4, vr.State{Epoch: 1, View: 0, IsPrimary: true, Members: []int{4, 3, 1}})
+	require.ErrorContains(t, two.failure(), "two primaries in view 0 of epoch 1: R3 and R4")
 }
 
 // TestClusterLifecycle runs a real cluster through a crash and a restart and

@@ -103,8 +103,12 @@ func StatusLabel(st vr.State) string {
 		return fmt.Sprintf("view change to view %d", st.View)
 	case st.Status == vr.StateTransfer:
 		return fmt.Sprintf("state transfer (from view %d)", st.View)
+	case st.Status == vr.Transitioning && st.Retired:
+		return fmt.Sprintf("leaving, serving epoch %d", st.Epoch)
 	case st.Status == vr.Transitioning:
-		return fmt.Sprintf("transitioning to epoch %d", st.Epoch)
+		return fmt.Sprintf("joining epoch %d", st.Epoch)
+	case st.Status == vr.Standby && st.Retired:
+		return fmt.Sprintf("retired (epoch %d)", st.Epoch)
 	}
 	return fmt.Sprintf("%v (view %d)", st.Status, st.View)
 }

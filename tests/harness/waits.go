@@ -49,33 +49,34 @@ func (c *Cluster) Sleep(d time.Duration) {
 }
 
 // primaryAmong returns the replica of group that is primary of the highest
-// view any of them is in, if a quorum of the whole cluster is normal in that
-// view with it (so the view is really established), or -1.
+// view any of them is in (of the highest epoch), if a quorum of its epoch's
+// configuration is normal in that view with it (so the view is really
+// established), or -1.
 func (c *Cluster) primaryAmong(group []int) (int, int, string) {
-	top := -1
+	var top epochView
 	for _, i := range group {
-		if st, ok := c.State(i); ok {
-			top = max(top, st.View)
+		if st, ok := c.State(i); ok && (epochView{st.Epoch, st.View}).atLeast(top) {
+			top = epochView{st.Epoch, st.View}
 		}
 	}
-	primary, normal := -1, 0
+	primary, normal, members := -1, 0, []int(nil)
 	for _, i := range group {
 		st, ok := c.State(i)
-		if !ok || st.View != top || st.Status != vr.Normal {
+		if !ok || (epochView{st.Epoch, st.View}) != top || st.Status != vr.Normal {
 			continue
 		}
 		normal++
 		if st.IsPrimary {
-			primary = i
+			primary, members = i, st.Members
 		}
 	}
 	if primary < 0 {
-		return -1, top, fmt.Sprintf("no primary of view %d among %v", top, group)
+		return -1, top.View, fmt.Sprintf("no primary of %v among %v", top, group)
 	}
-	if normal < c.n/2+1 {
-		return -1, top, fmt.Sprintf("R%d primary of view %d but only %d replicas normal in it", primary, top, normal)
+	if normal < len(members)/2+1 {
+		return -1, top.View, fmt.Sprintf("R%d primary of %v but only %d replicas normal in it", primary, top, normal)
 	}
-	return primary, top, ""
+	return primary, top.View, ""
 }
 
 // WaitPrimary waits until the connected replicas have an established
@@ -163,9 +164,12 @@ func (c *Cluster) WaitConverged(timeout time.Duration) int {
 		done = pst.CommitNumber
 		for _, i := range group {
 			st, _ := c.State(i)
-			if st.View != v || st.Status != vr.Normal || c.Executed(i) != done {
-				return false, fmt.Sprintf("R%d %v in view %d executed %d; primary R%d of view %d committed %d",
-					i, st.Status, st.View, c.Executed(i), p, v, done)
+			if !contains(pst.Members, i) {
+				continue // a standby, or removed
+			}
+			if st.View != v || st.Epoch != pst.Epoch || st.Status != vr.Normal || st.Executed != done {
+				return false, fmt.Sprintf("R%d %v in %v executed %d; primary R%d of %v committed %d",
+					i, st.Status, epochView{st.Epoch, st.View}, st.Executed, p, epochView{pst.Epoch, v}, done)
 			}
 		}
 		return true, ""
@@ -190,4 +194,13 @@ func (c *Cluster) WaitRecovered(i int, timeout time.Duration) {
 		c.Fatalf("R%d restarted with an empty state and became %v without running the recovery protocol: no RECOVERY from it reached any replica.\n"+
 			"A restarted replica must recover its state from f+1 others before it takes part in anything (VR-PROTOCOL.md §4)", i, st.Status)
 	}
+}
+
+func contains(xs []int, x int) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
 }

@@ -12,16 +12,17 @@ import (
 // what changed in the cluster's timeline (timeline.go), and checks the
 // view-change safety properties:
 //
-//   - at most one primary per view;
+//   - at most one primary per view of an epoch;
 //   - no primary without a quorum: a replica is primary of view v > 0 only if
-//     at least f other replicas have reached view v (they must have, to send
-//     it their DOVIEWCHANGE), counting the highest view of crashed lives too.
+//     at least f other members of its epoch have reached view v of the epoch
+//     (they must have, to send it their DOVIEWCHANGE), counting the highest
+//     view of crashed lives too. (View 0 of an epoch needs no view change.)
 type watcher struct {
 	c    *Cluster
 	mu   sync.Mutex
 	err  error
-	prim map[int]int // view → replica seen as its primary
-	top  []int       // highest view each replica ever reached (any life)
+	prim map[epochView]int // (epoch, view) → replica seen as its primary
+	top  []epochView       // highest (epoch, view) each replica ever reached (any life)
 
 	// For the timeline: the state last seen of each replica, of which
 	// life, and the last life that crashed.
@@ -35,8 +36,22 @@ type watcher struct {
 
 const watchEvery = 5 * time.Millisecond
 
+// epochView orders views across epochs: by epoch, then view.
+type epochView struct{ Epoch, View int }
+
+func (a epochView) atLeast(b epochView) bool {
+	return a.Epoch > b.Epoch || (a.Epoch == b.Epoch && a.View >= b.View)
+}
+
+func (a epochView) String() string {
+	if a.Epoch == 0 {
+		return fmt.Sprintf("view %d", a.View)
+	}
+	return fmt.Sprintf("view %d of epoch %d", a.View, a.Epoch)
+}
+
 func newWatcher(c *Cluster) *watcher {
-	return &watcher{c: c, prim: map[int]int{}, top: make([]int, c.n), done: make(chan struct{}),
+	return &watcher{c: c, prim: map[epochView]int{}, top: make([]epochView, c.n), done: make(chan struct{}),
 		last: make([]vr.State, c.n), life: make([]int, c.n), dead: make([]int, c.n)}
 }
 
@@ -116,15 +131,16 @@ func (w *watcher) observe(i int, st vr.State) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	ev := epochView{st.Epoch, st.View}
 	others := 0
-	for j, v := range w.top {
-		if j != i && v >= st.View {
+	for _, j := range st.Members {
+		if j != i && w.top[j].atLeast(ev) {
 			others++
 		}
 	}
-	if f := (w.c.n - 1) / 2; others < f {
-		w.failLocked("R%d became primary of view %d, but only %d other replicas ever reached view %d; a new primary needs DOVIEWCHANGE from f=%d others",
-			i, st.View, others, st.View, f)
+	if f := (len(st.Members) - 1) / 2; others < f {
+		w.failLocked("R%d became primary of %v, but only %d other members %v ever reached it; a new primary needs DOVIEWCHANGE from f=%d others",
+			i, ev, others, st.Members, f)
 	}
 }
 
@@ -133,17 +149,20 @@ func (w *watcher) observe(i int, st vr.State) {
 func (w *watcher) record(i int, st vr.State) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.top[i] = max(w.top[i], st.View)
+	ev := epochView{st.Epoch, st.View}
+	if ev.atLeast(w.top[i]) {
+		w.top[i] = ev
+	}
 	if !st.IsPrimary {
 		return false
 	}
-	if p, seen := w.prim[st.View]; seen {
+	if p, seen := w.prim[ev]; seen {
 		if p != i {
-			w.failLocked("two primaries in view %d: R%d and R%d", st.View, p, i)
+			w.failLocked("two primaries in %v: R%d and R%d", ev, p, i)
 		}
 		return false
 	}
-	w.prim[st.View] = i
+	w.prim[ev] = i
 	w.c.tl.add(Event{Kind: EventPrimary, Replica: i, State: st})
 	return st.View > 0
 }
@@ -160,10 +179,10 @@ func (w *watcher) failure() error {
 	return w.err
 }
 
-// PrimaryOf returns the replica seen as primary of view v, if any.
-func (w *watcher) primaryOf(v int) (int, bool) {
+// PrimaryOf returns the replica seen as primary of view v of epoch e, if any.
+func (w *watcher) primaryOf(e, v int) (int, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	p, ok := w.prim[v]
+	p, ok := w.prim[epochView{e, v}]
 	return p, ok
 }
