@@ -301,6 +301,9 @@ func runStatus(cfg vrnet.Config) error {
 				note = fmt.Sprintf(", not a member of epoch %d", sts[conf].Epoch)
 			} else {
 				down++
+				if conf >= 0 {
+					note = fmt.Sprintf(", a member of epoch %d", sts[conf].Epoch)
+				}
 			}
 			fmt.Printf("R%d %-21s unreachable (%v)%s\n", i, addr, errs[i], note)
 			continue
@@ -411,11 +414,12 @@ func reconfigure(c *cmdline, args []string) (func() error, error) {
 }
 
 // runReconfigure asks the group to move to members, and then waits until
-// the new configuration runs: a majority of the members that answer is
-// normal in the new epoch, and every other replica that answers has
-// stopped (a standby). A removed replica serves the state to the new
-// members until f'+1 of them hold it, so it may be shut down only once it
-// has stopped.
+// the new configuration runs: a majority of the members is normal in the
+// new epoch, and every other replica that answers has stopped (a
+// standby). A removed replica serves the state to the new members until
+// f'+1 of them hold it, so it may be shut down only once it has stopped.
+// The other members that answer get a little longer (settle) to catch up,
+// so that what vrkv status shows next is the new configuration at work.
 func runReconfigure(cfg vrnet.Config, members []int, timeout time.Duration) error {
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	c, err := vrnet.NewClient(cfg)
@@ -435,6 +439,7 @@ func runReconfigure(cfg vrnet.Config, members []int, timeout time.Duration) erro
 	}
 	_, epoch := vc.Members()
 	fmt.Printf("epoch %d: members %s\n", epoch, joinInts(members))
+	var settled time.Time // when a majority of the members first ran the epoch, and no removed replica did
 	for {
 		sts, errs := statuses(c, len(cfg.Peers))
 		normal := 0
@@ -456,7 +461,10 @@ func runReconfigure(cfg vrnet.Config, members []int, timeout time.Duration) erro
 				stopped = append(stopped, fmt.Sprintf("R%d", i))
 			}
 		}
-		if normal > len(members)/2 && len(leaving) == 0 {
+		if normal > len(members)/2 && len(leaving) == 0 && settled.IsZero() {
+			settled = time.Now()
+		}
+		if !settled.IsZero() && (normal == len(members) || time.Since(settled) >= settle || ctx.Err() != nil) {
 			if len(stopped) > 0 {
 				fmt.Printf("%s left the configuration and stopped: they may be shut down\n", strings.Join(stopped, ", "))
 			}
@@ -474,6 +482,10 @@ func runReconfigure(cfg vrnet.Config, members []int, timeout time.Duration) erro
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// settle is how long vrkv reconfigure waits for the members that are not
+// yet normal in the new epoch once a majority is.
+const settle = 3 * time.Second
 
 func certs(c *cmdline, args []string) (func() error, error) {
 	dir := c.Dir("dir", "`directory` to write ca.pem, replica.pem, client.pem and their keys into (need not exist)")
