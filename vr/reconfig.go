@@ -100,6 +100,14 @@ func (r *Replica) executeReconfiguration(op int, e Entry) {
 	//lab:begin E
 	old := r.config
 	r.logf("epoch", "R%d executes RECONFIGURATION op %d: epoch %d %v → epoch %d %v", r.id, op, r.epoch, old, r.epoch+1, e.Members)
+	if wasPrimary {
+		// COMMIT to the old group, in the old epoch: each backup executes
+		// the RECONFIGURATION itself, so a leaving one serves the state
+		// until f'+1 new members hold it. Hearing of the new epoch first
+		// would make it a standby at once, and the state would rest on
+		// this replica alone.
+		r.broadcast(Message{Type: MsgCommit, View: r.view, CommitNumber: op})
+	}
 	r.beginEpoch(r.epoch+1, op, old, e.Members)
 	start := r.startEpochMessage()
 	if wasPrimary {
