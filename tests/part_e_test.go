@@ -260,19 +260,13 @@ func TestUnreliableReconfigE(t *testing.T) {
 	c.WaitConverged(10 * time.Second)
 }
 
-// TestOldPrimaryCrashE: the old primary crashes (1) after the
-// RECONFIGURATION is prepared but before it commits, and (2) after it
-// commits but before any STARTEPOCH arrives.
-//
-// (1) The next primary inherits the RECONFIGURATION at the top of its log:
-// it must take no client request in the old epoch, commit the
-// RECONFIGURATION and start the epoch.
-// (2) Nobody learns of the epoch from a STARTEPOCH: the members learn it by
-// committing the op again or from the epoch's own messages, and the added
-// replicas from NEWEPOCH. The epoch's view-0 primary (R0) is dead, so the
-// new group must also change view inside the epoch.
-func TestOldPrimaryCrashE(t *testing.T) {
-	c := harness.New(t, 5, "Test (E): the old primary crashes mid-reconfiguration", startingWith(0, 1, 2))
+// TestOldPrimaryCrashPreparedE: the old primary crashes after the
+// RECONFIGURATION is prepared but before it commits. The next primary
+// inherits the RECONFIGURATION at the top of its log: it must take no client
+// request in the old epoch, then commit the RECONFIGURATION and start the
+// epoch, whose view-0 primary (R0) is down.
+func TestOldPrimaryCrashPreparedE(t *testing.T) {
+	c := harness.New(t, 5, "Test (E): the old primary crashes before the commit", startingWith(0, 1, 2))
 	if p, _ := c.WaitPrimary(primaryTimeout); p != 0 {
 		c.Fatalf("R%d is the first primary; the test needs R0", p)
 	}
@@ -315,27 +309,33 @@ func TestOldPrimaryCrashE(t *testing.T) {
 	}
 	c.Restart(0)
 	c.WaitRecovered(0, recoverTimeout)
+	submitN(cl, 3, 0)
+}
 
-	// (2) R0 is primary again? Not necessarily: make the next epoch's view-0
-	// primary the one to crash after the commit.
-	p, _ := c.WaitPrimary(primaryTimeout)
-	st, _ = c.State(p)
-	members := []int{p}
-	for _, i := range st.Members {
-		if i != p && len(members) < 3 {
-			members = append(members, i)
-		}
+// TestOldPrimaryCrashCommittedE: 3 → 5, and the old primary R0 crashes as
+// soon as it has committed the RECONFIGURATION, while every STARTEPOCH is
+// lost. R1 and R2 learn of the epoch by committing the op again or from R0's
+// last messages; R3 and R4 only from the epoch's own messages (they ask, and
+// are told NEWEPOCH). R0 was the epoch's view-0 primary, so the new group
+// must change view, and three votes of five need R3 or R4, which must first
+// get the state from R1 or R2 in the middle of that view change.
+func TestOldPrimaryCrashCommittedE(t *testing.T) {
+	c := harness.New(t, 5, "Test (E): the old primary crashes after the commit", startingWith(0, 1, 2))
+	if p, _ := c.WaitPrimary(primaryTimeout); p != 0 {
+		c.Fatalf("R%d is the first primary; the test needs R0", p)
 	}
+	cl := c.NewClient()
+	submitN(cl, 5, 0)
 	c.Drop("every STARTEPOCH", func(m vr.Message) bool { return m.Type == vr.MsgStartEpoch })
-	done = startReconfigure(c, members...)
-	c.Eventually(epochTimeout, fmt.Sprintf("R%d to commit the RECONFIGURATION and enter epoch 2", p), func() (bool, string) {
-		st, _ := c.State(p)
-		return st.Epoch == 2, harness.StateLabel(st)
+	done := startReconfigure(c, 0, 1, 2, 3, 4)
+	c.Eventually(epochTimeout, "R0 to commit the RECONFIGURATION and enter epoch 1", func() (bool, string) {
+		st, _ := c.State(0)
+		return st.Epoch == 1, harness.StateLabel(st)
 	})
-	c.Crash(p)
-	c.Eventually(2*epochTimeout, fmt.Sprintf("the members %v other than R%d to be normal in a view above 0 of epoch 2", members, p), func() (bool, string) {
-		for _, i := range members[1:] {
-			if st, _ := c.State(i); st.Epoch != 2 || st.Status != vr.Normal || st.View == 0 {
+	c.Crash(0)
+	c.Eventually(2*epochTimeout, "R1..R4 to be normal in a view above 0 of epoch 1", func() (bool, string) {
+		for i := 1; i < 5; i++ {
+			if st, _ := c.State(i); st.Epoch != 1 || st.Status != vr.Normal || st.View == 0 {
 				return false, fmt.Sprintf("R%d: %s", i, harness.StateLabel(st))
 			}
 		}
@@ -345,6 +345,9 @@ func TestOldPrimaryCrashE(t *testing.T) {
 		c.Fatalf("Reconfigure: %v", err)
 	}
 	submitN(cl, 5, 0)
+	c.Restart(0)
+	c.WaitRecovered(0, recoverTimeout)
+	submitN(cl, 3, 0)
 }
 
 // TestPartitionedNewReplicasE: {0,1,2} → {3,4,5} while only STARTEPOCH
@@ -482,22 +485,36 @@ func TestSecondReconfigRefusedE(t *testing.T) {
 	}
 }
 
-// TestSleeperE: R2 sleeps (cut off) through two epochs, {0,1,2} → {0,1,2,3}
-// → {0,1,2,3,4}. When it wakes its epoch-0 messages tell the group it is
-// behind; it must find epoch 2 and catch up.
+// TestSleeperE: R2 holds an op that never commits (only R0 and R2 got its
+// PREPARE), then sleeps (cut off, with R0) while the others replace that op
+// and move through two epochs, {0,1,2,3,4} → {1,2,3,4} → {1,2,3,4,5}. When
+// R2 wakes its epoch-0 messages tell the group it is behind: it must find
+// epoch 2, drop the op it held, and catch up.
 func TestSleeperE(t *testing.T) {
-	c := harness.New(t, 5, "Test (E): a replica asleep through two epochs", startingWith(0, 1, 2))
-	c.WaitPrimary(primaryTimeout)
+	c := harness.New(t, 6, "Test (E): a replica asleep through two epochs", startingWith(0, 1, 2, 3, 4))
+	if p, _ := c.WaitPrimary(primaryTimeout); p != 0 {
+		c.Fatalf("R%d is the first primary; the test needs R0", p)
+	}
 	cl := c.NewClient()
 	submitN(cl, 3, 0)
+	st, _ := c.State(0)
+	stale := st.OpNumber + 1
+	c.Drop("PREPAREOK, and PREPARE to R1 R3 R4", func(m vr.Message) bool {
+		return m.Type == vr.MsgPrepareOK || m.Type == vr.MsgPrepare && (m.To == 1 || m.To == 3 || m.To == 4)
+	})
+	raw := c.NewClient()
+	raw.Raw(0, raw.ID(), 1, raw.NextOp(0)) // sent once: nobody retries it
+	waitHolds(c, stale, 2)
+	c.Disconnect(0)
 	c.Disconnect(2)
+	c.Undrop("PREPAREOK, and PREPARE to R1 R3 R4")
+	submitN(cl, 3, 0) // the new view fills op `stale` with another op
+	reconfigure(c, 1, 1, 2, 3, 4)
 	submitN(cl, 3, 0)
-	reconfigure(c, 1, 0, 1, 2, 3)
-	submitN(cl, 3, 0)
-	reconfigure(c, 2, 0, 1, 2, 3, 4)
+	reconfigure(c, 2, 1, 2, 3, 4, 5)
 	submitN(cl, 3, 0)
 	c.Connect(2)
-	c.WaitEpoch(2, []int{0, 1, 2, 3, 4}, epochTimeout)
+	c.WaitEpoch(2, []int{1, 2, 3, 4, 5}, epochTimeout)
 	submitN(cl, 3, 0)
 	c.WaitConverged(5 * time.Second)
 }

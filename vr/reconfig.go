@@ -31,7 +31,7 @@ func (r *Replica) onReconfiguration(m Message) {
 	case dropRequest:
 		return
 	case resendReply:
-		r.resendReply(m.ClientID)
+		r.resendReply(m)
 		return
 	}
 	if why := r.refuseReconfiguration(m); why != "" {
