@@ -125,6 +125,9 @@ func (m Message) String() string {
 		return fmt.Sprintf("%v %d→%d e%d", m.Type, m.From, m.To, m.Epoch)
 	}
 	s := fmt.Sprintf("%v %d→%d v%d n%d k%d", m.Type, m.From, m.To, m.View, m.OpNumber, m.CommitNumber)
+	if m.Epoch > 0 {
+		s = fmt.Sprintf("%v %d→%d e%d v%d n%d k%d", m.Type, m.From, m.To, m.Epoch, m.View, m.OpNumber, m.CommitNumber)
+	}
 	if m.Type == MsgDoViewChange {
 		s += fmt.Sprintf(" v'%d", m.LastNormalView)
 	}

@@ -91,7 +91,6 @@ func (r *Replica) reconfigPending() bool {
 // to the next epoch; the old primary tells the added replicas (STARTEPOCH)
 // and the administrator (the new primary answers it).
 func (r *Replica) executeReconfiguration(op int, e Entry) {
-	wasPrimary := r.status == Normal && r.isPrimary()
 	r.executed = op
 	r.clients.executedOp(e.ClientID, e.RequestNum, nil)
 	if op <= r.epochStart {
@@ -99,6 +98,7 @@ func (r *Replica) executeReconfiguration(op int, e Entry) {
 	}
 	r.assert(r.opNumber == op, "op %d follows the RECONFIGURATION at op %d in epoch %d: an epoch takes no op after its RECONFIGURATION", op+1, op, r.epoch)
 	//lab:begin E
+	wasPrimary := r.status == Normal && r.isPrimary()
 	old := r.config
 	r.logf("epoch", "R%d executes RECONFIGURATION op %d: epoch %d %v → epoch %d %v", r.id, op, r.epoch, old, r.epoch+1, e.Members)
 	r.beginEpoch(r.epoch+1, op, old, e.Members)
