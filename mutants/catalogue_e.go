@@ -82,4 +82,9 @@ var partE = []Mutant{
 			"	if !r.extendLog(m.LogStart, m.Entries, m.Checkpoint) {\n		return\n	}\n	r.logf(\"epoch\", \"R%d holds")},
 		Tests: []string{"TestSleeperE"},
 	},
+	{
+		Name: "join-ignores-own-log", Part: "E", Breaks: "LAB-E: an old member told of the epoch that does not see its own log holds the start",
+		Edits: []Edit{edit(reconfig, "	if r.holdsEpochStart(m) {\n", "	if false && r.holdsEpochStart(m) {\n")},
+		Tests: []string{"TestOldPrimaryCrashCommittedE"},
+	},
 }
