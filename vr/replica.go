@@ -32,6 +32,7 @@ type Replica struct {
 
 	// Reconfiguration (reconfig.go, part E).
 	epochStart       int    // op-number of the RECONFIGURATION that began this epoch (0 in epoch 0)
+	epochStartView   int    // the view of the epoch before in which that op was executed
 	oldConfig        []int  // the previous epoch's configuration (nil in epoch 0)
 	retired          bool   // left the configuration (State.Retired)
 	epochStarted     []bool // leaving replica: by replica, EPOCHSTARTED received
@@ -230,7 +231,11 @@ func (r *Replica) Step(m Message) error {
 	case MsgStartView:
 		r.onStartView(m)
 	case MsgGetState:
-		r.onGetState(m)
+		if m.Members != nil {
+			r.onJoinGetState(m)
+		} else {
+			r.onGetState(m)
+		}
 	case MsgNewState:
 		if r.status == Transitioning {
 			r.onJoinNewState(m)
