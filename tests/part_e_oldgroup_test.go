@@ -15,10 +15,10 @@ import (
 // member has the state (the NEWSTATEs to them are dropped until then). One
 // crash in the old group is within f: the old backups hold every op and
 // must serve the state to the new members, which then start epoch 1 with
-// every op. (A backup that hears of epoch 1 from a new member before it
-// executes the RECONFIGURATION itself goes to standby without serving:
-// the old primary's COMMIT to the old group, in the old epoch, is what
-// lets the backups execute it.)
+// every op. (The backups hear of epoch 1 from the new members before they
+// learn that the RECONFIGURATION committed: a backup that then becomes a
+// standby, instead of executing into the epoch from its own log, serves
+// nothing, and the group is stuck for good.)
 func TestOldBackupsServeStateE(t *testing.T) {
 	c := harness.New(t, 6, "Test (E): old backups serve the state after the old primary crashes",
 		harness.WithOptions(vr.Options{Members: []int{0, 1, 2}}))
@@ -44,9 +44,8 @@ func TestOldBackupsServeStateE(t *testing.T) {
 	c.Undrop(rule)
 	if err := <-done; err != nil {
 		c.Fatalf("with the old primary R%d crashed after the RECONFIGURATION committed: %v.\n"+
-			"The old backups hold the state up to the epoch's start: each must execute the RECONFIGURATION "+
-			"(the old primary's COMMIT in the old epoch tells them) and serve the state until f'+1 new members hold it; "+
-			"a backup that becomes a standby when it hears of epoch 1 serves nothing", p, err)
+			"The old backups hold the state up to the epoch's start: told of epoch 1, each must execute into it from its own log "+
+			"and serve the state until f'+1 new members hold it; a backup that becomes a standby at once serves nothing", p, err)
 	}
 	c.WaitEpoch(1, []int{3, 4, 5}, epochTimeout)
 	c.WaitExecuted(5, []int{3, 4, 5}, epochTimeout) // op 6, the RECONFIGURATION, is no service op
