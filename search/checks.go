@@ -40,8 +40,10 @@ func (s *State) checkStep(i int, in *vr.Message, prev, st vr.State, out []vr.Mes
 		return
 	}
 	if st.IsPrimary && (!prev.IsPrimary || prev.View != st.View) {
-		s.ownCheckState()
-		s.log.Primary(st.View, i, p.life)
+		if !s.log.KnowsPrimary(st.View, i, p.life) {
+			s.ownCheckState()
+			s.log.Primary(st.View, i, p.life)
+		}
 		s.newPrimary(w, st)
 	}
 	if s.failure != nil {
@@ -54,7 +56,7 @@ func (s *State) checkStep(i int, in *vr.Message, prev, st vr.State, out []vr.Mes
 	}
 	for k := range out {
 		m := &out[k]
-		if carriesCommitted(m) {
+		if carriesCommitted(m) && !s.log.KnowsMessage(m) {
 			s.ownCheckState()
 			s.log.Message(m)
 		}

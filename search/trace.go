@@ -19,7 +19,9 @@ import (
 // after. A move's text names it exactly, so a list of them replays: see
 // Replay and ParseMoves.
 
-func newLog(s *State) *check.Log { return check.NewLog(s.fail, who) }
+// newLog is the committed log of a new group. Its failures go to the state
+// being built (work.cur): a log is shared by the states that do not change it.
+func newLog(s *State) *check.Log { return check.NewLog(s.cfg.work().logFail, who) }
 
 // msgText is how a trace names a message.
 func msgText(m *vr.Message) string {
