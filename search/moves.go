@@ -39,21 +39,21 @@ func (cfg *Config) maxMacroTicks() int { return 16 * cfg.ViewChangeTicks * 2 }
 // moves lists every move possible in s, in a fixed order.
 func (s *State) moves(out []Move) []Move {
 	cfg := s.cfg
-	for _, f := range s.net {
-		out = append(out, Move{Kind: Deliver, Msg: f.key})
-		if s.used.Drops < cfg.Budget.Drops {
-			out = append(out, Move{Kind: Drop, Msg: f.key})
+	for _, key := range s.net {
+		out = append(out, Move{Kind: Deliver, Msg: key})
+		if int(s.used.Drops) < cfg.Budget.Drops {
+			out = append(out, Move{Kind: Drop, Msg: key})
 		}
-		if s.used.Dups < cfg.Budget.Dups {
-			out = append(out, Move{Kind: Duplicate, Msg: f.key})
+		if int(s.used.Dups) < cfg.Budget.Dups {
+			out = append(out, Move{Kind: Duplicate, Msg: key})
 		}
 	}
 	for i := range s.reps {
-		if s.used.Ticks < cfg.Budget.Ticks && !cfg.frozen(i) {
+		if int(s.used.Ticks) < cfg.Budget.Ticks && !cfg.frozen(i) {
 			out = append(out, Move{Kind: Tick, Node: i})
 		}
 	}
-	if s.used.Crashes < cfg.Budget.Crashes {
+	if int(s.used.Crashes) < cfg.Budget.Crashes {
 		for i := range s.reps {
 			if s.canCrash(i) {
 				out = append(out, Move{Kind: Crash, Node: i})
@@ -61,10 +61,10 @@ func (s *State) moves(out []Move) []Move {
 		}
 	}
 	for c, cl := range s.clients {
-		if !cl.outstanding && cl.seq < cfg.Requests {
+		if !cl.outstanding && int(cl.seq) < cfg.Requests {
 			out = append(out, Move{Kind: Invoke, Node: c})
 		}
-		if cl.outstanding && s.used.Resends < cfg.Budget.Resends {
+		if cl.outstanding && int(s.used.Resends) < cfg.Budget.Resends {
 			out = append(out, Move{Kind: Resend, Node: c})
 		}
 	}
@@ -169,7 +169,8 @@ func (s *State) applyTo(c *State, mv Move) bool {
 		} else {
 			c.used.Resends++
 		}
-		c.send(vr.Message{Type: vr.MsgRequest, From: -1, To: cl.hint, ClientID: clientID(mv.Node), RequestNum: cl.seq, Op: check.EncodeOp(check.OpKey(mv.Node, cl.seq))})
+		seq := int(cl.seq)
+		c.send(vr.Message{Type: vr.MsgRequest, From: -1, To: int(cl.hint), ClientID: clientID(mv.Node), RequestNum: seq, Op: check.EncodeOp(check.OpKey(mv.Node, seq))})
 	}
 	if c.failure == nil {
 		c.checkState()
@@ -256,17 +257,17 @@ func (s *State) after(i int, in *vr.Message) {
 	prev, st := p.st, p.r.State()
 	p.st = st
 	p.fp = repFingerprint(p)
-	w.last = trans{prev: prev, to: p, out: out, flights: flights(out)}
+	w.last = trans{prev: prev, to: p, out: out, flights: s.cfg.flights(out)}
 	s.finish(i, in, prev, st, out, w.last.flights)
 }
 
 // flights are the messages of out that go in flight (not to a client), each
 // with its key.
-func flights(out []vr.Message) []flight {
+func (cfg *Config) flights(out []vr.Message) []flight {
 	var fs []flight
 	for k := range out {
 		if out[k].To != vr.ToClient {
-			fs = append(fs, flight{key: msgKey(&out[k]), m: &out[k]})
+			fs = append(fs, cfg.newFlight(&out[k]))
 		}
 	}
 	return fs
@@ -301,23 +302,23 @@ func (s *State) toClient(from int, m *vr.Message) {
 	cl := &s.clients[c]
 	switch m.Type {
 	case vr.MsgReply:
-		if m.RequestNum < 1 || m.RequestNum > cl.seq {
+		if m.RequestNum < 1 || m.RequestNum > int(cl.seq) {
 			s.fail("client", fmt.Sprintf("client %d got a reply for request %d, which it never sent (latest %d)", c, m.RequestNum, cl.seq))
 			return
 		}
 		n, ok := s.log.Reply(c, m.RequestNum, m)
-		if !ok || m.RequestNum != cl.seq || !cl.outstanding {
+		if !ok || m.RequestNum != int(cl.seq) || !cl.outstanding {
 			return
 		}
 		cl.outstanding = false
-		cl.hint = from
+		cl.hint = int32(from)
 		if n > s.log.MaxCompleted {
 			s.ownCheckState()
 			s.log.MaxCompleted = n
 		}
 	case vr.MsgNotPrimary:
 		if m.Primary >= 0 && m.Primary < len(s.reps) {
-			cl.hint = m.Primary
+			cl.hint = int32(m.Primary)
 		}
 	default:
 		s.fail("client", fmt.Sprintf("client %d got a %v", c, m.Type))

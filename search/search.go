@@ -134,7 +134,8 @@ func Run(cfg Config) *Result {
 		return res
 	}
 	rootKey := root.Fingerprint()
-	seen := map[uint64]visit{rootKey: {}}
+	seen := newVisited()
+	seen.add(rootKey, visit{})
 	res.States, res.digest = 1, rootKey
 	pathTo := func(key uint64, last *Move) []Move {
 		var path []Move
@@ -142,7 +143,7 @@ func Run(cfg Config) *Result {
 			path = append(path, *last)
 		}
 		for key != rootKey {
-			v := seen[key]
+			v := seen.get(key)
 			path = append(path, v.move)
 			key = v.parent
 		}
@@ -161,7 +162,8 @@ func Run(cfg Config) *Result {
 	for depth := 0; len(frontier) > 0 && (cfg.MaxDepth == 0 || depth < cfg.MaxDepth); depth++ {
 		var next []*State
 		res.Depth = depth + 1
-		for _, s := range frontier {
+		for f, s := range frontier {
+			frontier[f] = nil // done with it once its moves are: let it go
 			key := s.Fingerprint()
 			moves = s.moves(moves[:0])
 			for _, mv := range moves {
@@ -177,11 +179,10 @@ func Run(cfg Config) *Result {
 					return res
 				}
 				ck := c.Fingerprint()
-				if _, ok := seen[ck]; ok {
-					continue
+				if !seen.add(ck, visit{parent: key, move: mv}) {
+					continue // reached already
 				}
 				c = c.keep()
-				seen[ck] = visit{parent: key, move: mv}
 				res.States++
 				res.digest += ck
 				if !goalFound && cfg.Goal != nil && cfg.Goal(c) {

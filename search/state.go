@@ -18,9 +18,8 @@ import (
 type State struct {
 	cfg     *Config
 	reps    []*rep
-	net     []flight // messages in flight, by key: a multiset
+	net     []uint64 // messages in flight, by key (sorted; work.msgs has them): a set
 	clients []client
-	used    Budget // faults and ticks used so far
 
 	// What the checks remember (ghost state, part of the fingerprint: the
 	// same replicas with a different history may fail differently later).
@@ -33,17 +32,19 @@ type State struct {
 	// the move changes them.
 	fp, logFP uint64
 	okFP      uint64 // okSent's, for views from okMin on
-	okMin     int
+	used      used   // faults and ticks used so far (not a fingerprint: here to pack with okMin)
+	okMin     int32
 
 	// Set while a move is applied.
-	failure *Failure
 	ownLog  bool // log and commitView are this state's own (copied)
 	ownOK   bool // okSent is
+	failure *Failure
 }
 
 // work is what a search uses while it applies a move: one for each search,
 // reused by every move.
 type work struct {
+	msgs    map[uint64]*vr.Message  // every message sent, by key
 	cur     *State                  // the state being built
 	logFail func(check, msg string) // the committed logs' failures: cur's
 	sent    []vr.Message            // what a ticked replica sent
@@ -53,7 +54,7 @@ type work struct {
 
 func (cfg *Config) work() *work {
 	if cfg.w == nil {
-		w := &work{}
+		w := &work{msgs: map[uint64]*vr.Message{}}
 		w.logFail = func(check, msg string) { w.cur.fail(check, msg) }
 		cfg.w = w
 	}
@@ -77,12 +78,14 @@ type rep struct {
 	memo []trans
 }
 
-// flight is a message in flight. The network is a set: a message sent
-// while an identical one is in flight adds nothing (a resend of a
-// STARTVIEWCHANGE that has not arrived yet, say). That a message may arrive
-// twice is what the Duplicate move is for. The message is shared by every
-// state it is in flight in (and by the memo of the step that sent it), and
-// never changed.
+// The network is a set: a message sent while an identical one is in flight
+// adds nothing (a resend of a STARTVIEWCHANGE that has not arrived yet,
+// say). That a message may arrive twice is what the Duplicate move is for.
+// A state holds the keys of the messages in flight; the messages are in
+// the search's table (work.msgs), one for each key, shared by every state
+// they are in flight in and never changed.
+
+// flight is a message about to go in flight, with its key.
 type flight struct {
 	key uint64
 	m   *vr.Message
@@ -90,14 +93,23 @@ type flight struct {
 
 // client is one client's position in its script.
 type client struct {
-	seq         int  // the latest request-number sent
-	outstanding bool // request seq awaits its reply
-	hint        int  // the replica it believes primary
+	seq         int32 // the latest request-number sent
+	hint        int32 // the replica it believes primary
+	outstanding bool  // request seq awaits its reply
 }
 
 // Budget counts the moves of each bounded kind.
 type Budget struct {
 	Drops, Dups, Ticks, Crashes, Resends int
+}
+
+// used is a Budget used so far, in less room: every state holds one.
+type used struct {
+	Drops, Dups, Ticks, Crashes, Resends uint32
+}
+
+func (u used) budget() Budget {
+	return Budget{int(u.Drops), int(u.Dups), int(u.Ticks), int(u.Crashes), int(u.Resends)}
 }
 
 // service is the replicated service of a search: the simulator's counter
@@ -243,30 +255,35 @@ var whoNames = func() (names [8][4]string) {
 
 // ---- the network ----
 
-func (s *State) find(key uint64) (int, bool) {
-	return slices.BinarySearchFunc(s.net, key, func(f flight, k uint64) int {
-		switch {
-		case f.key < k:
-			return -1
-		case f.key > k:
-			return 1
-		}
-		return 0
-	})
+func (s *State) find(key uint64) (int, bool) { return slices.BinarySearch(s.net, key) }
+
+// msg is the message of a key in flight.
+func (s *State) msg(key uint64) *vr.Message { return s.cfg.work().msgs[key] }
+
+// newFlight keys m, a message just sent, and enters it in the search's table.
+func (cfg *Config) newFlight(m *vr.Message) flight {
+	f := flight{key: msgKey(m), m: m}
+	msgs := cfg.work().msgs
+	if old, ok := msgs[f.key]; ok {
+		f.m = old
+	} else {
+		msgs[f.key] = m
+	}
+	return f
 }
 
-// put adds f to the messages in flight.
+// put adds f (from newFlight) to the messages in flight.
 func (s *State) put(f flight) {
 	if s.cfg.silent(f.m.To) {
 		return // it would only be lost: a move that changes nothing else
 	}
 	if i, ok := s.find(f.key); !ok {
-		s.net = slices.Insert(s.net, i, f)
+		s.net = slices.Insert(s.net, i, f.key)
 	}
 }
 
 // send puts a new message in flight.
-func (s *State) send(m vr.Message) { s.put(flight{key: msgKey(&m), m: &m}) }
+func (s *State) send(m vr.Message) { s.put(s.cfg.newFlight(&m)) }
 
 // take removes the message with key from flight, and returns it.
 func (s *State) take(key uint64) (flight, bool) {
@@ -274,9 +291,8 @@ func (s *State) take(key uint64) (flight, bool) {
 	if !ok {
 		return flight{}, false
 	}
-	f := s.net[i]
 	s.net = slices.Delete(s.net, i, i+1)
-	return f, true
+	return flight{key: key, m: s.msg(key)}, true
 }
 
 // ---- fingerprints ----
@@ -309,8 +325,8 @@ func (s *State) fingerprint() uint64 {
 	for _, p := range s.reps {
 		h = mix(h, p.fp)
 	}
-	for _, f := range s.net {
-		h = mix(h, f.key)
+	for _, key := range s.net {
+		h = mix(h, key)
 	}
 	for _, c := range s.clients {
 		h = mix(mix(mix(h, uint64(c.seq)), uint64(c.hint)), b2u(c.outstanding))
@@ -325,8 +341,8 @@ func (s *State) fingerprint() uint64 {
 	for _, p := range s.reps {
 		minView = min(minView, p.st.View)
 	}
-	if s.okFP == 0 || s.okMin != minView {
-		s.okFP, s.okMin = okFingerprint(s.okSent, minView), minView
+	if s.okFP == 0 || int(s.okMin) != minView {
+		s.okFP, s.okMin = okFingerprint(s.okSent, minView), int32(minView)
 	}
 	h = mix(h, s.okFP)
 	for _, v := range s.commitView {
@@ -406,13 +422,13 @@ func (s *State) Committed() int { return s.log.CommittedMax() }
 func (s *State) Done(c int) int {
 	cl := s.clients[c]
 	if cl.outstanding {
-		return cl.seq - 1
+		return int(cl.seq) - 1
 	}
-	return cl.seq
+	return int(cl.seq)
 }
 
 // InFlight is the number of messages in flight.
 func (s *State) InFlight() int { return len(s.net) }
 
 // Used is the budget used so far.
-func (s *State) Used() Budget { return s.used }
+func (s *State) Used() Budget { return s.used.budget() }
