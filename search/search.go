@@ -162,6 +162,9 @@ func Run(cfg Config) *Result {
 	for depth := 0; len(frontier) > 0 && (cfg.MaxDepth == 0 || depth < cfg.MaxDepth); depth++ {
 		var next []*State
 		res.Depth = depth + 1
+		// The states of the last level are checked and counted, but never
+		// explored: they need not be kept.
+		last := cfg.MaxDepth > 0 && depth == cfg.MaxDepth-1
 		for f, s := range frontier {
 			frontier[f] = nil // done with it once its moves are: let it go
 			key := s.Fingerprint()
@@ -182,7 +185,9 @@ func Run(cfg Config) *Result {
 				if !seen.add(ck, visit{parent: key, move: mv}) {
 					continue // reached already
 				}
-				c = c.keep()
+				if !last {
+					c = c.keep()
+				}
 				res.States++
 				res.digest += ck
 				if !goalFound && cfg.Goal != nil && cfg.Goal(c) {
@@ -194,7 +199,7 @@ func Run(cfg Config) *Result {
 						return res
 					}
 				}
-				if cfg.Prune == nil || !cfg.Prune(c) {
+				if (cfg.Prune == nil || !cfg.Prune(c)) && !last {
 					next = append(next, c)
 				}
 				if cfg.MaxStates > 0 && res.States >= cfg.MaxStates {

@@ -28,9 +28,10 @@ package vr
 //
 // Fields of time and chance, chosen by hand:
 //
-//   - rand, the seeded generator of timeouts and nonces: the clone gets an
-//     exact copy (it draws the same numbers the original would), so a path
-//     replays exactly whether or not its states were cloned on the way. It is
+//   - rand, the seeded generator of timeouts and nonces: the clone draws the
+//     same numbers the original would (both read one shared sequence, each
+//     at its own place: see seqSource), so a path replays exactly whether or
+//     not its states were cloned on the way. It is
 //     not compared: what it drew already sits in compared fields
 //     (viewChangeTimeout, nonce); what it will draw only sets how many ticks
 //     a timer takes, and the search ticks a timer until it fires anyway.
