@@ -81,11 +81,7 @@ func (s *State) checkStep(i int, in *vr.Message, prev, st vr.State, out []vr.Mes
 // committed log to check. The others need not be shown to it, which spares
 // the state a copy of it.
 func carriesCommitted(m *vr.Message) bool {
-	switch m.Type {
-	case vr.MsgPrepare, vr.MsgDoViewChange, vr.MsgStartView, vr.MsgNewState, vr.MsgRecoveryResponse:
-		return m.Checkpoint != nil || min(m.CommitNumber, m.LogStart+len(m.Entries)) > m.LogStart
-	}
-	return false
+	return check.CarriesLog(m.Type) && (m.Checkpoint != nil || min(m.CommitNumber, m.LogStart+len(m.Entries)) > m.LogStart)
 }
 
 // newPrimary checks a replica that just became primary of view st.View: its

@@ -140,9 +140,7 @@ func (l *Log) Restored(replica, life, n int, h uint64) {
 // Message checks the committed prefix of a log a replica sends: the ops up to
 // the sender's commit-number (that it holds).
 func (l *Log) Message(m *vr.Message) {
-	switch m.Type {
-	case vr.MsgPrepare, vr.MsgDoViewChange, vr.MsgStartView, vr.MsgNewState, vr.MsgRecoveryResponse:
-	default:
+	if !CarriesLog(m.Type) {
 		return
 	}
 	if m.Checkpoint != nil {
@@ -178,9 +176,7 @@ func (l *Log) KnowsRestored(n int, h uint64) bool {
 // KnowsMessage: Message(m) would change nothing (every committed op m
 // carries, and its checkpoint's hash, are known, and agree).
 func (l *Log) KnowsMessage(m *vr.Message) bool {
-	switch m.Type {
-	case vr.MsgPrepare, vr.MsgDoViewChange, vr.MsgStartView, vr.MsgNewState, vr.MsgRecoveryResponse:
-	default:
+	if !CarriesLog(m.Type) {
 		return true
 	}
 	if m.Checkpoint != nil {
@@ -205,6 +201,16 @@ func (l *Log) KnowsMessage(m *vr.Message) bool {
 func (l *Log) KnowsPrimary(view, replica, life int) bool {
 	prev, ok := l.primaries[view]
 	return ok && prev == uint64(replica)<<32|uint64(life)
+}
+
+// CarriesLog: messages of type t carry a log, or a piece of one, whose
+// committed prefix Message checks.
+func CarriesLog(t vr.MsgType) bool {
+	switch t {
+	case vr.MsgPrepare, vr.MsgDoViewChange, vr.MsgStartView, vr.MsgNewState, vr.MsgRecoveryResponse:
+		return true
+	}
+	return false
 }
 
 // Primary records that replica's life is a normal primary of view.
