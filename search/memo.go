@@ -29,6 +29,11 @@ import "vrlab/vr"
 // many times. A move that fails a check is not remembered: it ends the
 // search.
 //
+// This holds as long as a replica keeps all of its state in its fields,
+// which Clone copies: the assumption Clone and Replay make already. A
+// replica that read a package variable, the clock or the global random
+// generator would make a search that cannot be replayed, memo or not.
+//
 // A rep's memo keeps the reps it leads to alive as long as the rep is, so a
 // search holds more reps than states; they are small.
 
