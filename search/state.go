@@ -386,12 +386,26 @@ func msgKey(m *vr.Message) uint64 {
 	for i := range m.Entries {
 		e := &m.Entries[i]
 		h = mix(mix(mix(h, bytesHash(e.Op)), uint64(e.ClientID)), uint64(e.RequestNum))
+		if e.Members != nil { // part E; mixed only when set, so older keys stay as they were
+			h = mix(h, intsHash(e.Members))
+		}
+	}
+	if m.Members != nil || m.OldMembers != nil || m.Err != "" {
+		h = mix(mix(mix(h, intsHash(m.Members)), intsHash(m.OldMembers)), bytesHash([]byte(m.Err)))
 	}
 	if cp := m.Checkpoint; cp != nil {
 		h = mix(mix(h, uint64(cp.OpNumber)), bytesHash(cp.State))
 		for _, r := range cp.ClientTable {
 			h = mix(mix(mix(h, uint64(r.ClientID)), uint64(r.RequestNum)), bytesHash(r.Result))
 		}
+	}
+	return h
+}
+
+func intsHash(xs []int) uint64 {
+	h := uint64(len(xs)) + 1
+	for _, x := range xs {
+		h = mix(h, uint64(x))
 	}
 	return h
 }
