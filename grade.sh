@@ -115,23 +115,26 @@ TestMultiJoinLeaveSC                  SC   10
 TestAgreeAfterPrimaryCrashSC          SC   10
 TestUnreliableSC                      SC   10
 # Part E: reconfiguration with epochs.
-TestGrowE                             E    6
+TestGrowE                             E    5
 TestShrinkE                           E    4
-TestLeavingServesStateE               E    8
-TestReplacePrimaryE                   E    5
-TestReplaceAllE                       E    5
-TestChangeFE                          E    5
-TestUnreliableReconfigE               E    7
-TestOldPrimaryCrashPreparedE          E    8
-TestOldPrimaryCrashCommittedE         E    8
-TestPartitionedNewReplicasE           E    8
-TestStaleClientE                      E    5
-TestRemovedReplicaQuietE              E    7
-TestSecondReconfigRefusedE            E    6
-TestSleeperE                          E    5
-TestNewPrimaryDeadE                   E    5
+TestLeavingServesStateE               E    7
+TestReplacePrimaryE                   E    4
+TestReplaceAllE                       E    4
+TestChangeFE                          E    4
+TestUnreliableReconfigE               E    6
+TestOldPrimaryCrashPreparedE          E    7
+TestOldPrimaryCrashCommittedE         E    7
+TestPartitionedNewReplicasE           E    7
+TestStaleClientE                      E    4
+TestRemovedReplicaQuietE              E    6
+TestSecondReconfigRefusedE            E    5
+TestSleeperE                          E    4
+TestNewPrimaryDeadE                   E    4
 TestInheritedOpsE                     E    5
 TestBadReconfigE                      E    3
+TestKVReconfigE                       E    7
+TestSCReconfigE                       E    3
+TestOldBackupsServeStateE             E    4
 END_OF_TABLE
 
 readonly ALL_PARTS=(A B C D KV SC E)

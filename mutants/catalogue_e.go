@@ -87,4 +87,17 @@ var partE = []Mutant{
 		Edits: []Edit{edit(reconfig, "	if r.holdsEpochStart(m) {\n", "	if false && r.holdsEpochStart(m) {\n")},
 		Tests: []string{"TestOldPrimaryCrashCommittedE"},
 	},
+	{
+		Name: "reconfigure-done-early", Part: "E", Breaks: "LAB-E: the administrator told done before f'+1 new members hold the state",
+		Edits: []Edit{
+			edit(reconfig, "		if r.epochHeld() { // else the administrator retries\n", "		if true { // else the administrator retries\n"),
+			edit(reconfig, "	if r.status == Normal && r.isPrimary() && r.epochHeld() {\n", "	if r.status == Normal && r.isPrimary() {\n"),
+		},
+		Tests: []string{"TestReplaceAllE"},
+	},
+	{
+		Name: "retire-at-once", Part: "E", Breaks: "§8: a leaving replica stops at once instead of serving the state",
+		Edits: []Edit{edit(reconfig, "		r.status = Transitioning // leaving: serve the state until f'+1 new members have it\n", "		r.status = Standby\n")},
+		Tests: []string{"TestKVReconfigE", "TestSCReconfigE", "TestLeavingServesStateE"},
+	},
 }

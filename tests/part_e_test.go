@@ -196,18 +196,28 @@ func TestReplacePrimaryE(t *testing.T) {
 	c.WaitConverged(5 * time.Second)
 }
 
-// TestReplaceAllE: {0,1,2} → {3,4,5} under load; then the old three are shut
-// down and the new three serve alone.
+// TestReplaceAllE: {0,1,2} → {3,4,5} under load, with R4 and R5 slow to get
+// the state (their NEWSTATEs are lost for a second). When Reconfigure
+// returns, the operator shuts the old three down at once, and then the new
+// primary crashes too — one crash, which f' = 1 allows. Reconfigure may
+// return only once f'+1 new members hold the state: the other two must go
+// on.
 func TestReplaceAllE(t *testing.T) {
 	c := harness.New(t, 6, "Test (E): replace all three replicas", startingWith(0, 1, 2))
 	c.WaitPrimary(primaryTimeout)
 	load := c.StartLoad(3, opTimeout)
 	load.WaitProgress(20, 5*time.Second)
-	reconfigure(c, 1, 3, 4, 5)
+	c.Drop("NEWSTATE to R4 and R5, for a second", func(m vr.Message) bool { return m.Type == vr.MsgNewState && m.To >= 4 })
+	slow := time.AfterFunc(time.Second, func() { c.Undrop("NEWSTATE to R4 and R5, for a second") })
+	defer slow.Stop()
+	if err := <-startReconfigure(c, 3, 4, 5); err != nil {
+		c.Fatalf("Reconfigure: %v", err)
+	}
 	for i := 0; i < 3; i++ {
 		c.Crash(i)
 	}
-	load.WaitProgress(load.Progress()+30, 5*time.Second)
+	c.Crash(3) // epoch 1's first primary
+	load.WaitProgress(load.Progress()+30, 10*time.Second)
 	load.Stop()
 	c.WaitConverged(5 * time.Second)
 }

@@ -31,7 +31,9 @@ func (r *Replica) onReconfiguration(m Message) {
 	case dropRequest:
 		return
 	case resendReply:
-		r.resendReply(m)
+		if r.epochHeld() { // else the administrator retries
+			r.resendReply(m)
+		}
 		return
 	}
 	if why := r.refuseReconfiguration(m); why != "" {
@@ -120,12 +122,27 @@ func (r *Replica) executeReconfiguration(op int, e Entry) {
 		r.status = Transitioning // leaving: serve the state until f'+1 new members have it
 		r.retired = true
 	}
-	if r.status == Normal && r.isPrimary() {
+	if r.status == Normal && r.isPrimary() && r.epochHeld() {
 		r.reply(Message{Type: MsgReply, View: r.view, ClientID: e.ClientID, RequestNum: e.RequestNum})
 	} else if wasPrimary {
 		r.reply(Message{Type: MsgNewEpoch, View: r.view, Primary: r.primaryOf(r.view), ClientID: e.ClientID, RequestNum: e.RequestNum, Members: r.config})
 	}
 	//lab:end
+}
+
+// epochHeld reports whether f'+1 members of this primary's epoch, itself
+// included, hold the state up to the epoch's start (they acknowledged an op
+// at or after it in this view). Only then is the administrator told that
+// the reconfiguration is done: it may shut the removed replicas down, and
+// the state must survive f' crashes in the new group without them.
+func (r *Replica) epochHeld() bool {
+	n := 1
+	for _, p := range r.config {
+		if p != r.id && r.acked[p] >= r.epochStart {
+			n++
+		}
+	}
+	return n >= r.quorum
 }
 
 // beginEpoch makes epoch `epoch`, begun after op `start` (executed in view
