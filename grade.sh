@@ -114,9 +114,27 @@ TestMinimalTransferLeaveSC            SC   10
 TestMultiJoinLeaveSC                  SC   10
 TestAgreeAfterPrimaryCrashSC          SC   10
 TestUnreliableSC                      SC   10
+# Part E: reconfiguration with epochs.
+TestGrowE                             E    6
+TestShrinkE                           E    4
+TestLeavingServesStateE               E    8
+TestReplacePrimaryE                   E    5
+TestReplaceAllE                       E    5
+TestChangeFE                          E    5
+TestUnreliableReconfigE               E    7
+TestOldPrimaryCrashPreparedE          E    8
+TestOldPrimaryCrashCommittedE         E    8
+TestPartitionedNewReplicasE           E    8
+TestStaleClientE                      E    5
+TestRemovedReplicaQuietE              E    7
+TestSecondReconfigRefusedE            E    6
+TestSleeperE                          E    5
+TestNewPrimaryDeadE                   E    5
+TestInheritedOpsE                     E    5
+TestBadReconfigE                      E    3
 END_OF_TABLE
 
-readonly ALL_PARTS=(A B C D KV SC)
+readonly ALL_PARTS=(A B C D KV SC E)
 readonly TEST_PKG_DIR=tests
 readonly LOG_ROOT=grade-logs
 readonly TAIL_LINES=40
@@ -125,7 +143,7 @@ usage() {
 	cat <<EOF
 Usage: ./grade.sh [-n N] [-p P] [-t TIMEOUT] [-race] [-v] [PART...]
 
-Runs the graded tests of the chosen parts (A B C D KV SC, any case;
+Runs the graded tests of the chosen parts (A B C D KV SC E, any case;
 default: all parts) and reports a score.
 
 Options:

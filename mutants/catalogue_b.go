@@ -56,12 +56,12 @@ var partB = []Mutant{
 	},
 	{
 		Name: "resend-reexecutes", Part: "B", Breaks: "LAB-B: replying from backups, or before executing (a resent reply that runs the op again: executing twice)",
-		Edits: []Edit{edit(normal, "		rec := r.clients.executed[m.ClientID]\n", "		rec := r.clients.executed[m.ClientID]\n		rec.Result = r.sm.Apply(m.Op)\n")},
+		Edits: []Edit{edit(normal, "	rec := r.clients.executed[m.ClientID]\n", "	rec := r.clients.executed[m.ClientID]\n	rec.Result = r.sm.Apply(m.Op)\n")},
 		Tests: []string{"TestDuplicateRequestsB", "TestSimSweepB"},
 	},
 	{
 		Name: "execute-out-of-order", Part: "B", Breaks: "LAB-B: executing out of order (newly committed ops applied last first)",
-		Edits: []Edit{edit(normal, "	for r.executed < r.commitNumber && r.executed < r.opNumber {\n		op := r.executed + 1\n		e := r.entry(op)\n		result := r.sm.Apply(e.Op)\n		r.executed = op\n",
+		Edits: []Edit{edit(normal, "	for r.executed < r.commitNumber && r.executed < r.opNumber {\n		op := r.executed + 1\n		e := r.entry(op)\n		if e.Members != nil {\n			r.executeReconfiguration(op, e) // part E\n			continue\n		}\n		result := r.sm.Apply(e.Op)\n		r.executed = op\n",
 			"	base, top := r.executed, min(r.commitNumber, r.opNumber)\n	for r.executed < top {\n		op := top - (r.executed - base)\n		e := r.entry(op)\n		result := r.sm.Apply(e.Op)\n		r.executed++\n")},
 		Tests: []string{"TestBackupFailureB", "TestSimSweepB"},
 	},

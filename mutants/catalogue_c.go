@@ -4,7 +4,7 @@ package main
 var partC = []Mutant{
 	{
 		Name: "recovering-votes", Part: "C", Breaks: "§9.5; LAB-C: taking part while recovering",
-		Edits: []Edit{edit(replica, "	if r.status == Recovering && m.Type != MsgRecoveryResponse {\n		return nil // a recovering replica takes part in nothing (§4 [fix])\n	}\n", "")},
+		Edits: []Edit{edit(replica, "	if r.status == Recovering && m.Type != MsgRecoveryResponse && m.Type != MsgNewEpoch {\n		return nil // a recovering replica takes part in nothing (§4 [fix])\n	}\n", "")},
 		Tests: []string{"TestRecoveringNoQuorumC", "TestSimSweepC"},
 	},
 	{
@@ -26,8 +26,8 @@ var partC = []Mutant{
 	},
 	{
 		Name: "recovery-nonce-per-resend", Part: "C", Breaks: "LAB-C: a new nonce on every resend",
-		Edits: []Edit{edit(recovery, "		r.resendTicks = 0\n		r.broadcast(Message{Type: MsgRecovery, Nonce: r.nonce})\n",
-			"		r.resendTicks = 0\n		r.nonce = r.rand.Uint64()\n		clear(r.recoveryResponses)\n		r.broadcast(Message{Type: MsgRecovery, Nonce: r.nonce})\n")},
+		Edits: []Edit{edit(recovery, "		r.resendTicks = 0\n		r.broadcastAll(Message{Type: MsgRecovery, Nonce: r.nonce})\n",
+			"		r.resendTicks = 0\n		r.nonce = r.rand.Uint64()\n		clear(r.recoveryResponses)\n		r.broadcastAll(Message{Type: MsgRecovery, Nonce: r.nonce})\n")},
 		Tests: []string{"TestRecoveryAcrossResendsC", "TestSimSweepC"},
 	},
 	{
@@ -70,13 +70,13 @@ var partC = []Mutant{
 	},
 	{
 		Name: "recovery-no-resend", Part: "C", Breaks: "LAB-C: not resending",
-		Edits: []Edit{edit(recovery, "		r.resendTicks = 0\n		r.broadcast(Message{Type: MsgRecovery, Nonce: r.nonce})\n", "		r.resendTicks = 0\n")},
+		Edits: []Edit{edit(recovery, "		r.resendTicks = 0\n		r.broadcastAll(Message{Type: MsgRecovery, Nonce: r.nonce})\n", "		r.resendTicks = 0\n")},
 		Tests: []string{"TestRecoveryLatestPrimaryC", "TestRecoveryAcrossResendsC", "TestSimSweepC"},
 	},
 	{
 		Name: "recovery-resend-every-tick", Part: "C", Breaks: "LAB-C: not resending (resending every tick instead)",
-		Edits: []Edit{edit(recovery, "	r.resendTicks++\n	if r.resendTicks >= r.opts.HeartbeatTicks {\n		r.resendTicks = 0\n		r.broadcast(Message{Type: MsgRecovery",
-			"	r.resendTicks++\n	if r.resendTicks >= 1 {\n		r.resendTicks = 0\n		r.broadcast(Message{Type: MsgRecovery")},
+		Edits: []Edit{edit(recovery, "	r.resendTicks++\n	if r.resendTicks >= r.opts.HeartbeatTicks {\n		r.resendTicks = 0\n		r.broadcastAll(Message{Type: MsgRecovery",
+			"	r.resendTicks++\n	if r.resendTicks >= 1 {\n		r.resendTicks = 0\n		r.broadcastAll(Message{Type: MsgRecovery")},
 		Tests: []string{"TestRecoveryAcrossResendsC"},
 	},
 	{

@@ -86,7 +86,7 @@ func (r *Replica) checkInvariants() {
 	if r.opNumber == r.logStart+len(r.log) && r.executed <= r.opNumber && r.executed <= r.commitNumber &&
 		r.logStart <= r.executed && r.lastNormalView <= r.view && (r.status != Normal || r.lastNormalView == r.view) &&
 		(r.status != Normal || !r.isPrimary() || r.prepared <= r.opNumber) &&
-		(r.checkpoint == nil || r.checkpoint.OpNumber == r.logStart) {
+		(r.checkpoint == nil || r.checkpoint.OpNumber == r.logStart) && (r.status != Normal || r.opNumber >= r.epochStart) {
 		return
 	}
 	r.assert(r.opNumber == r.logStart+len(r.log), "op-number %d != log start %d + %d entries", r.opNumber, r.logStart, len(r.log))
@@ -96,6 +96,8 @@ func (r *Replica) checkInvariants() {
 	r.assert(r.status != Normal || r.lastNormalView == r.view, "normal in view %d with last-normal-view %d", r.view, r.lastNormalView)
 	r.assert(r.status != Normal || !r.isPrimary() || r.prepared <= r.opNumber, "primary prepared op %d beyond op-number %d", r.prepared, r.opNumber)
 	r.assert(r.checkpoint == nil || r.checkpoint.OpNumber == r.logStart, "checkpoint at %d but log starts at %d", r.checkpointOp(), r.logStart)
+	// Part E: a replica normal in an epoch holds the state up to its start.
+	r.assert(r.status != Normal || r.opNumber >= r.epochStart, "normal in epoch %d with op-number %d, before the epoch's start at op %d", r.epoch, r.opNumber, r.epochStart)
 }
 
 func (r *Replica) checkpointOp() int {

@@ -103,8 +103,9 @@ type Message struct {
 	// configuration. STARTEPOCH and NEWEPOCH: epoch Epoch began after op
 	// OpNumber with configuration Members, replacing OldMembers; a NEWEPOCH
 	// to a client carries Members only. NOTPRIMARY carries Members too, so a
-	// client learns the configuration. REPLY: Err says why a
-	// RECONFIGURATION was refused.
+	// client learns the configuration. GETSTATE with Members: a new
+	// member of that configuration asks for the epoch's committed state.
+	// REPLY: Err says why a RECONFIGURATION was refused.
 	Members    []int
 	OldMembers []int
 	Err        string
@@ -124,6 +125,9 @@ func (m Message) String() string {
 		return fmt.Sprintf("%v %d→%d e%d", m.Type, m.From, m.To, m.Epoch)
 	}
 	s := fmt.Sprintf("%v %d→%d v%d n%d k%d", m.Type, m.From, m.To, m.View, m.OpNumber, m.CommitNumber)
+	if m.Epoch > 0 {
+		s = fmt.Sprintf("%v %d→%d e%d v%d n%d k%d", m.Type, m.From, m.To, m.Epoch, m.View, m.OpNumber, m.CommitNumber)
+	}
 	if m.Type == MsgDoViewChange {
 		s += fmt.Sprintf(" v'%d", m.LastNormalView)
 	}

@@ -20,7 +20,7 @@ func (r *Replica) onRequest(m Message) {
 	case dropRequest:
 		return
 	case resendReply:
-		r.resendReply(m.ClientID)
+		r.resendReply(m)
 		return
 	}
 	r.appendEntry(Entry{Op: m.Op, ClientID: m.ClientID, RequestNum: m.RequestNum})
@@ -43,11 +43,13 @@ func (r *Replica) notPrimary(m Message) Message {
 	return Message{Type: t, View: r.view, Primary: r.primaryOf(r.view), ClientID: m.ClientID, RequestNum: m.RequestNum, Members: r.config}
 }
 
-// resendReply answers a retry of client c's executed request with the
+// resendReply answers m, a retry of a client's executed request, with the
 // recorded result.
-func (r *Replica) resendReply(c int64) {
-	rec := r.clients.executed[c]
+func (r *Replica) resendReply(m Message) {
+	//lab:begin B
+	rec := r.clients.executed[m.ClientID]
 	r.reply(Message{Type: MsgReply, View: r.view, ClientID: rec.ClientID, RequestNum: rec.RequestNum, Result: rec.Result})
+	//lab:end
 }
 
 // sendPrepare sends PREPARE for the ops after op-number from to every backup.

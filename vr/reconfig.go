@@ -31,7 +31,7 @@ func (r *Replica) onReconfiguration(m Message) {
 	case dropRequest:
 		return
 	case resendReply:
-		r.resendReply(m.ClientID)
+		r.resendReply(m)
 		return
 	}
 	if why := r.refuseReconfiguration(m); why != "" {
@@ -91,13 +91,14 @@ func (r *Replica) reconfigPending() bool {
 // to the next epoch; the old primary tells the added replicas (STARTEPOCH)
 // and the administrator (the new primary answers it).
 func (r *Replica) executeReconfiguration(op int, e Entry) {
-	wasPrimary := r.status == Normal && r.isPrimary()
 	r.executed = op
 	r.clients.executedOp(e.ClientID, e.RequestNum, nil)
 	if op <= r.epochStart {
 		return // the RECONFIGURATION that began this epoch, executed by a replica that joined it
 	}
+	r.assert(r.opNumber == op, "op %d follows the RECONFIGURATION at op %d in epoch %d: an epoch takes no op after its RECONFIGURATION", op+1, op, r.epoch)
 	//lab:begin E
+	wasPrimary := r.status == Normal && r.isPrimary()
 	old := r.config
 	r.logf("epoch", "R%d executes RECONFIGURATION op %d: epoch %d %v → epoch %d %v", r.id, op, r.epoch, old, r.epoch+1, e.Members)
 	r.beginEpoch(r.epoch+1, op, old, e.Members)
@@ -114,9 +115,7 @@ func (r *Replica) executeReconfiguration(op int, e Entry) {
 		// A member of both: it holds the state up to op, so it is normal in
 		// view 0 of the new epoch at once.
 		r.enterNormal()
-		if r.isPrimary() { // what maybeStartView resets for a new primary
-			r.prepared, r.heldBytes, r.idleTicks, r.commitSent = r.opNumber, 0, 0, r.commitNumber
-		}
+		r.resetPrimary()
 	default:
 		r.status = Transitioning // leaving: serve the state until f'+1 new members have it
 		r.retired = true
@@ -144,7 +143,6 @@ func (r *Replica) beginEpoch(epoch, start int, old, members []int) {
 	clear(r.doViewChanges)
 	clear(r.epochStarted)
 	r.doViewChangeSent = false
-	r.stateTransferView = 0
 	r.epochStartedSent = false
 	r.retired = false
 	r.getStateSent = false
@@ -228,34 +226,67 @@ func (r *Replica) joinEpoch(m Message) {
 	//lab:end
 }
 
-// sendJoinGetState asks replica `to` for the state this joining replica
-// lacks: the committed ops after its committed point.
-func (r *Replica) sendJoinGetState(to int) {
-	r.send(to, Message{Type: MsgGetState, View: r.stateTransferView, OpNumber: r.committedPoint()})
+// resetPrimary starts a primary's counting afresh when this replica becomes
+// the primary of view 0 of an epoch (maybeStartView does the same for a view
+// change).
+func (r *Replica) resetPrimary() {
+	if r.isPrimary() {
+		clear(r.acked)
+		r.prepared, r.heldBytes, r.idleTicks, r.commitSent = r.opNumber, 0, 0, r.commitNumber
+	}
 }
 
-// onJoinNewState is a joining member taking the state of its epoch from a
-// replica normal in the epoch (or a leaving one, whose log ends at the
-// epoch's start). It must cover the epoch's start: everything up to it is
-// committed, and nothing less lets this replica take part. Then it enters
-// the sender's view as state transfer does (§6): the sender's log is that
-// view's.
+// sendJoinGetState asks replica `to`, as a new member of this epoch, for the
+// committed ops after this replica's committed point. Members marks the
+// GETSTATE as a joining member's.
+func (r *Replica) sendJoinGetState(to int) {
+	r.send(to, Message{Type: MsgGetState, OpNumber: r.committedPoint(), Members: r.config})
+}
+
+// onJoinGetState answers a joining member with the committed ops after its
+// committed point: any replica of the epoch that holds the epoch's state
+// answers, whatever its status or view (a view change in the new epoch may
+// need the new member's vote, and a leaving replica is in no view at all).
+// Committed ops are the same in every view, so the answer is safe to take
+// in view 0.
+func (r *Replica) onJoinGetState(m Message) {
+	//lab:begin E
+	if r.status == Recovering || r.status == Standby || (r.status == Transitioning && !r.retired) || r.executed < r.epochStart {
+		return
+	}
+	k := r.committedPoint()
+	from := min(m.OpNumber, k)
+	reply := Message{Type: MsgNewState, OpNumber: k, CommitNumber: k}
+	if from < r.logStart {
+		from = r.logStart
+		reply.Checkpoint = r.checkpoint
+	}
+	reply.LogStart = from
+	reply.Entries = append([]Entry(nil), r.log[from-r.logStart:k-r.logStart]...)
+	r.send(m.From, reply)
+	//lab:end
+}
+
+// onJoinNewState is a joining member taking the committed state of its
+// epoch. It must cover the epoch's start: everything up to it is committed,
+// and nothing less lets this replica take part. With it, the replica is
+// normal in view 0 of the epoch, where it began; if the group has moved to a
+// later view, the first message of that view makes it catch up as any
+// replica behind does (§6). Its log holds only committed ops, so its vote in
+// a view change cannot lose one.
 func (r *Replica) onJoinNewState(m Message) {
 	//lab:begin E
-	if min(m.CommitNumber, m.OpNumber) < r.epochStart || (m.LogStart > r.committedPoint() && m.Checkpoint == nil) {
-		return // not the whole state up to the epoch's start
+	if m.CommitNumber < r.epochStart || m.CommitNumber != m.OpNumber || (m.LogStart > r.committedPoint() && m.Checkpoint == nil) {
+		return // not the committed state up to the epoch's start
 	}
 	r.truncateLog(r.committedPoint())
 	if !r.extendLog(m.LogStart, m.Entries, m.Checkpoint) {
 		return
 	}
-	r.logf("epoch", "R%d holds epoch %d's state (n=%d k=%d) from R%d, view %d", r.id, r.epoch, r.opNumber, m.CommitNumber, m.From, m.View)
-	r.view = m.View
-	r.enterNormal()
+	r.logf("epoch", "R%d holds epoch %d's state (n=%d) from R%d", r.id, r.epoch, r.opNumber, m.From)
 	r.commitNumber = max(r.commitNumber, m.CommitNumber)
-	if r.opNumber > r.commitNumber && !r.isPrimary() {
-		r.send(r.primaryOf(r.view), Message{Type: MsgPrepareOK, View: r.view, OpNumber: r.opNumber})
-	}
+	r.enterNormal()
+	r.resetPrimary()
 	r.executeCommitted()
 	//lab:end
 }
@@ -308,12 +339,6 @@ func (r *Replica) onEpochStarted(m Message) {
 	//lab:end
 }
 
-// servesEpochState reports whether this replica answers any GETSTATE of its
-// epoch: a leaving replica does, its log ending at the epoch's start.
-func (r *Replica) servesEpochState() bool {
-	return r.status == Transitioning && r.retired
-}
-
 // ---- epochs of incoming messages ----
 
 // checkEpoch handles the epoch of a replica's message and reports whether
@@ -357,13 +382,13 @@ func (r *Replica) takesPart(m Message) bool {
 		case MsgStartEpoch, MsgNewEpoch, MsgEpochStarted, MsgRequest, MsgReconfiguration:
 			return true
 		case MsgGetState:
-			return r.retired // a leaving replica serves the state
+			return r.retired && m.Members != nil // a leaving replica serves the epoch's state
 		case MsgNewState:
 			return !r.retired
 		case MsgPrepare, MsgCommit:
 			// A joining member learns who is normal in the epoch: ask it.
-			if !r.retired && m.From == r.primaryOf(m.View) && (m.From != r.stateTransferTry || m.View > r.stateTransferView) {
-				r.stateTransferTry, r.stateTransferView = m.From, max(r.stateTransferView, m.View)
+			if !r.retired && m.From != r.stateTransferTry {
+				r.stateTransferTry = m.From
 				r.sendJoinGetState(m.From)
 			}
 		}

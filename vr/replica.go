@@ -230,7 +230,11 @@ func (r *Replica) Step(m Message) error {
 	case MsgStartView:
 		r.onStartView(m)
 	case MsgGetState:
-		r.onGetState(m)
+		if m.Members != nil {
+			r.onJoinGetState(m)
+		} else {
+			r.onGetState(m)
+		}
 	case MsgNewState:
 		if r.status == Transitioning {
 			r.onJoinNewState(m)

@@ -91,7 +91,7 @@ func (r *Replica) tickStateTransfer() {
 // replica's checkpoint gets the checkpoint too.
 func (r *Replica) onGetState(m Message) {
 	//lab:begin B
-	if (r.status != Normal || r.view != m.View) && !r.servesEpochState() {
+	if r.status != Normal || r.view != m.View {
 		return
 	}
 	from := min(m.OpNumber, r.opNumber)

@@ -27,16 +27,16 @@ func (cl *Client) Reconfigure(members []int, timeout time.Duration) error {
 }
 
 // WaitEpoch waits until the group runs epoch e with configuration members:
-// every live member is normal in one view of e with a primary among them,
-// and every live replica outside members has stopped (a standby, retired if
-// it was a member). It returns the primary.
+// every connected live member is normal in one view of e with a primary
+// among them, and every connected live replica outside members has stopped
+// (a standby, retired if it was a member). It returns the primary.
 func (c *Cluster) WaitEpoch(e int, members []int, timeout time.Duration) int {
 	c.t.Helper()
 	primary := -1
 	c.Eventually(timeout, fmt.Sprintf("epoch %d with members %v normal, the others stopped", e, members), func() (bool, string) {
 		primary = -1
 		view := -1
-		for i := 0; i < c.n; i++ {
+		for _, i := range c.Connected() {
 			st, ok := c.State(i)
 			if !ok {
 				continue
@@ -84,3 +84,6 @@ func (c *Cluster) Epochs() string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// Members is the configuration and epoch this client's vr.Client believes in.
+func (cl *Client) Members() ([]int, int) { return cl.vc.Members() }
