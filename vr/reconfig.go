@@ -256,7 +256,7 @@ func (r *Replica) onJoinGetState(m Message) {
 	}
 	k := r.committedPoint()
 	from := min(m.OpNumber, k)
-	reply := Message{Type: MsgNewState, OpNumber: k, CommitNumber: k}
+	reply := Message{Type: MsgNewState, OpNumber: k, CommitNumber: k, Members: r.config}
 	if from < r.logStart {
 		from = r.logStart
 		reply.Checkpoint = r.checkpoint

@@ -238,7 +238,7 @@ func (r *Replica) Step(m Message) error {
 	case MsgNewState:
 		if r.status == Transitioning {
 			r.onJoinNewState(m)
-		} else {
+		} else if m.Members == nil { // an answer to a joining member's GETSTATE is for a joining member only
 			r.onNewState(m)
 		}
 	case MsgRecovery:
