@@ -216,8 +216,12 @@ func (r *Replica) joinEpoch(m Message) {
 	case !contains(r.config, r.id):
 		r.status = Standby
 		r.retired = wasMember
-	case r.status == Recovering:
-		r.startRecovery() // it lost its state: recover it from the new group
+	case r.status == Recovering || r.lostState:
+		// It lost its state (and may have been a member of this epoch in
+		// an earlier life, a standby in between): recover it from the new
+		// group; joining as a new member would forget its promises.
+		r.status = Recovering
+		r.startRecovery()
 	default:
 		r.status = Transitioning
 		r.stateTransferTry = m.From

@@ -38,6 +38,7 @@ type Replica struct {
 	epochStartedSent bool   // new member: EPOCHSTARTED sent for this epoch
 	epochAskedAt     int    // tick at which a newer epoch's sender was last asked about it
 	viewStartOp      int    // op-number when this replica last became normal: a primary's inherited log ends here
+	lostState        bool   // this life began recovering and has not been normal since: it rejoins any epoch by recovery
 
 	// Timers, in ticks.
 	now        int // ticks since start
@@ -136,6 +137,7 @@ func NewReplica(id, npeers int, sm StateMachine, opts Options) (*Replica, error)
 	switch {
 	case opts.Recovering:
 		r.status = Recovering
+		r.lostState = true
 		r.startRecovery()
 	case !contains(config, id):
 		r.status = Standby // until a STARTEPOCH names it (part E)
