@@ -24,13 +24,13 @@ import (
 // answer, resending like a client, and the liveness stage waits for it too:
 // a reconfiguration in flight at the heal must complete.
 //
-// Crashes keep within what VR tolerates, per configuration: at most f of
-// the newest epoch's members without its state (crashed, recovering, or not
-// yet joined), at most f of the previous epoch's members down until f'+1 new
-// members hold the state, and at most f of a requested configuration's
-// members down (mayCrash). A crashed replica restarts recovering, except one
-// that was a standby outside the epoch-0 configuration: it had no state to
-// lose, and restarts as the fresh standby it was.
+// Crashes keep within what VR tolerates, per configuration (mayCrash): at
+// most f of the newest epoch's members lost (crashed or recovering), of the
+// previous epoch's until f'+1 new members hold the state, and of a requested
+// configuration's; and one replica at least holds the newest epoch's state.
+// A crashed replica restarts recovering, except one outside the epoch-0
+// configuration that never held any state: it restarts as the fresh standby
+// it was.
 //
 // The checks (package check, epochs.go): every replica and every
 // STARTEPOCH/NEWEPOCH agree on what each epoch is (its start and its
@@ -102,6 +102,9 @@ type reconfigs struct {
 	esEpoch []int
 	esFrom  []uint32
 	fresh   []bool // this life's start: register its epoch
+	held    []bool // some life of the replica held an epoch's state
+	// amnesiac: this life began recovering and has not held state since.
+	amnesiac []bool
 }
 
 // Trace events of reconfigurations (mixed into the trace hash).
@@ -117,7 +120,7 @@ func (s *Sim) initReconfig() {
 		return
 	}
 	n := s.cfg.Replicas
-	s.rc = &reconfigs{members: slices.Clone(s.cfg.Members), esEpoch: make([]int, n), esFrom: make([]uint32, n), fresh: make([]bool, n)}
+	s.rc = &reconfigs{members: slices.Clone(s.cfg.Members), esEpoch: make([]int, n), esFrom: make([]uint32, n), fresh: make([]bool, n), held: make([]bool, n), amnesiac: make([]bool, n)}
 	s.chk.Epoch(0, 0, s.cfg.Members, nil, func() string { return "the configuration" })
 }
 
@@ -136,16 +139,20 @@ func (s *Sim) addAdmin() {
 }
 
 // restartsAsStandby reports whether crashed replica i restarts as a fresh
-// standby rather than recovering: it was a standby outside the epoch-0
-// configuration, so it held no state.
+// standby rather than recovering: outside the epoch-0 configuration, no
+// life of it ever held an epoch's state (a standby, or a new member that
+// never fetched it), so it has no promises to forget. (A removed replica
+// that once held state restarts recovering: as a fresh standby it could
+// rejoin an old epoch that names it, having forgotten what it promised.)
 func (s *Sim) restartsAsStandby(i int) bool {
-	return s.rc != nil && s.reps[i].prev.Status == vr.Standby && !slices.Contains(s.cfg.Members, i)
+	return s.rc != nil && !s.rc.held[i] && !slices.Contains(s.cfg.Members, i)
 }
 
 // newLife resets what the epoch checks track of replica i's life.
-func (s *Sim) newLife(i int) {
+func (s *Sim) newLife(i int, recovering bool) {
 	if s.rc != nil {
 		s.rc.esEpoch[i], s.rc.esFrom[i], s.rc.fresh[i] = 0, 0, true
+		s.rc.amnesiac[i] = recovering
 	}
 }
 
@@ -175,6 +182,9 @@ func (s *Sim) observeEpochs(i int, in *vr.Message, prev, st vr.State, out []vr.M
 		if s.trace != nil && st.Epoch != prev.Epoch {
 			s.tracef("epoch   R%d (life %d) in epoch %d (from op %d) %v as %v%s", i, sl.life, st.Epoch, st.EpochStart, st.Members, st.Status, map[bool]string{true: ", retired", false: ""}[st.Retired])
 		}
+	}
+	if s.holds(i, st.Epoch) {
+		rc.held[i], rc.amnesiac[i] = true, false
 	}
 	s.chk.EpochState(who(), &st)
 	for k := range out {
@@ -225,66 +235,76 @@ func (s *Sim) opBefore(i, count int) int {
 
 // ---- crashes ----
 
-// liveConfig is a configuration whose faults VR bounds: f of its members
-// may be down at once.
-type liveConfig struct {
-	members []int
-	down    func(i int) bool
+// lost reports whether replica i is without its state: crashed, or
+// restarted recovering and not normal since (it may be a standby now, but
+// it recovers when an epoch names it).
+func (s *Sim) lost(i int) bool {
+	sl := s.reps[i]
+	return !sl.up || sl.prev.Status == vr.Recovering || s.rc.amnesiac[i]
 }
 
-// liveConfigs are the configurations that bound crashes now: the newest
-// epoch's, the previous one's until f'+1 new members hold the state, and a
-// requested one's.
-func (s *Sim) liveConfigs() []liveConfig {
-	e := s.chk.MaxEpoch()
-	lost := func(i int) bool { sl := s.reps[i]; return !sl.up || sl.prev.Status == vr.Recovering }
-	// Without the newest epoch's state: not there yet, or lost it.
-	stateless := func(i int) bool {
-		st := &s.reps[i].prev
-		return lost(i) || st.Epoch < e || (st.Status != vr.Normal && st.Status != vr.ViewChange && st.Status != vr.StateTransfer)
+// holds reports whether replica i holds the state of epoch e: a member in
+// it that is not joining (its status says so), or a leaving replica
+// serving it.
+func (s *Sim) holds(i, e int) bool {
+	st := &s.reps[i].prev
+	return !s.lost(i) && st.Epoch == e && (st.Status == vr.Normal || st.Status == vr.ViewChange || st.Status == vr.StateTransfer ||
+		(st.Status == vr.Transitioning && st.Retired))
+}
+
+// mayCrash reports whether replica v may crash now, within what VR
+// tolerates: after it, at most f members lost (crashed or recovering) in
+// the newest epoch's configuration, in the previous one's until f'+1 new
+// members hold the state, and in a requested one's; and some replica still
+// holds the newest epoch's state, for its new members to fetch. (A new
+// member that has not fetched the state yet is not lost: it needs one
+// holder, not a quorum. But once crashed it restarts recovering, and
+// recovery needs a quorum.)
+func (s *Sim) mayCrash(v int) bool {
+	if s.lost(v) {
+		return true
 	}
+	within := func(members []int) bool {
+		if !slices.Contains(members, v) {
+			return true
+		}
+		n := 1
+		for _, p := range members {
+			if s.lost(p) {
+				n++
+			}
+		}
+		return n <= (len(members)-1)/2
+	}
+	e := s.chk.MaxEpoch()
 	cur := s.chk.EpochMembers(e)
-	live := []liveConfig{{cur, stateless}}
+	if !within(cur) {
+		return false
+	}
+	if s.holds(v, e) {
+		others := 0
+		for p := range s.reps {
+			if p != v && s.holds(p, e) {
+				others++
+			}
+		}
+		if others == 0 {
+			return false
+		}
+	}
 	if e > 0 {
 		held := 0
 		for _, p := range cur {
-			if !stateless(p) {
+			if s.holds(p, e) && slices.Contains(cur, p) {
 				held++
 			}
 		}
-		if held < len(cur)/2+1 {
-			old := s.chk.EpochMembers(e - 1)
-			live = append(live, liveConfig{old, func(i int) bool {
-				st := &s.reps[i].prev
-				return lost(i) || st.Status == vr.Standby || (st.Status == vr.Transitioning && !st.Retired)
-			}})
-		}
-	}
-	if rc := s.rc; rc.admin.outstanding && rc.expect == "" && rc.reqEpoch == e {
-		live = append(live, liveConfig{rc.target, lost})
-	}
-	return live
-}
-
-// mayCrash reports whether replica v may crash now: no live configuration
-// it belongs to would have more than f members down.
-func (s *Sim) mayCrash(v int) bool {
-	if s.reps[v].prev.Status == vr.Recovering {
-		return true // down already
-	}
-	for _, c := range s.liveConfigs() {
-		if c.members == nil || !slices.Contains(c.members, v) || c.down(v) {
-			continue
-		}
-		down := 0
-		for _, p := range c.members {
-			if c.down(p) {
-				down++
-			}
-		}
-		if down+1 > (len(c.members)-1)/2 {
+		if held < len(cur)/2+1 && !within(s.chk.EpochMembers(e-1)) {
 			return false
 		}
+	}
+	if rc := s.rc; rc.admin.outstanding && rc.expect == "" && rc.reqEpoch == e && !within(rc.target) {
+		return false
 	}
 	return true
 }
@@ -385,7 +405,7 @@ func (s *Sim) drawValid(cur, pool []int) []int {
 		if s.rng.IntN(2) == 0 {
 			var down []int
 			for _, p := range cur {
-				if sl := s.reps[p]; !sl.up || sl.prev.Status == vr.Recovering {
+				if s.lost(p) {
 					down = append(down, p)
 				}
 			}
@@ -429,7 +449,7 @@ func (s *Sim) drawValid(cur, pool []int) []int {
 func (s *Sim) usable(t []int) bool {
 	down := 0
 	for _, p := range t {
-		if sl := s.reps[p]; !sl.up || sl.prev.Status == vr.Recovering {
+		if s.lost(p) {
 			down++
 		}
 	}

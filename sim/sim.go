@@ -251,7 +251,7 @@ func (s *Sim) start(i int, recovering bool) {
 	if recovering && s.restartsAsStandby(i) {
 		opts.Recovering = false // Part E: a standby had no state to lose
 	}
-	s.newLife(i)
+	s.newLife(i, opts.Recovering)
 	r, err := vr.NewReplica(i, s.cfg.Replicas, sl.sm, opts)
 	if err != nil {
 		s.failf("setup", "NewReplica(%d): %v", i, err)

@@ -311,6 +311,14 @@ func EpochAnswer(in, m *vr.Message, prev vr.State) bool {
 	return m.Type == vr.MsgNewEpoch || (m.Type == vr.MsgGetState && in != nil && in.Epoch > prev.Epoch)
 }
 
+// JoinAnswer reports whether m, sent on in, is a NEWSTATE answering a
+// joining member's GETSTATE (in.Members set) as Part E allows any holder of
+// the epoch's state to: with committed ops only, in view 0.
+func JoinAnswer(in, m *vr.Message, st vr.State) bool {
+	holds := st.Executed >= st.EpochStart && (st.Status == vr.Normal || st.Status == vr.ViewChange || st.Status == vr.StateTransfer || (st.Status == vr.Transitioning && st.Retired))
+	return in != nil && in.Type == vr.MsgGetState && in.Members != nil && m.View == 0 && m.CommitNumber == m.OpNumber && holds
+}
+
 // EpochStartedOnRecovery reports whether m is the EPOCHSTARTED a replica
 // that has just recovered (st: normal) sends: it holds the epoch's state.
 func EpochStartedOnRecovery(m *vr.Message, st vr.State) bool {

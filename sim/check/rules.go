@@ -62,9 +62,9 @@ func Rules(s *Step) (check, msg string) {
 		case vr.MsgNewState:
 			// §6: only a replica normal in the view asked about answers
 			// GETSTATE; any other's log is not that view's. (Part E: a
-			// leaving replica serves the state, its log ending at the
-			// epoch's start.)
-			if (st.Status != vr.Normal || st.View != m.View) && !(st.Status == vr.Transitioning && st.Retired) {
+			// joining member's GETSTATE is answered by any holder of the
+			// epoch's state, with committed ops only.)
+			if (st.Status != vr.Normal || st.View != m.View) && !JoinAnswer(s.In, m, st) {
 				return "conformance/statetransfer", fmt.Sprintf("%s answered GETSTATE with %v while %v in view %d (only a replica normal in view %d may answer)", s.Who, m, st.Status, st.View, m.View)
 			}
 		case vr.MsgRecoveryResponse:
