@@ -184,6 +184,14 @@ func (r *Replica) onStartEpoch(m Message) {
 		r.joinEpoch(m)
 		return
 	}
+	if m.Epoch < r.epoch {
+		// A leaving replica of an older epoch still resending: it would
+		// wait for EPOCHSTARTED for ever. Tell it of this epoch.
+		ne := r.startEpochMessage()
+		ne.Type = MsgNewEpoch
+		r.send(m.From, ne)
+		return
+	}
 	if m.Epoch == r.epoch && r.status == Normal && !contains(r.config, m.From) {
 		r.send(m.From, Message{Type: MsgEpochStarted})
 	}
