@@ -183,7 +183,7 @@ func (s *Sim) observeEpochs(i int, in *vr.Message, prev, st vr.State, out []vr.M
 			s.tracef("epoch   R%d (life %d) in epoch %d (from op %d) %v as %v%s", i, sl.life, st.Epoch, st.EpochStart, st.Members, st.Status, map[bool]string{true: ", retired", false: ""}[st.Retired])
 		}
 	}
-	if s.holds(i, st.Epoch) {
+	if holding(&st) {
 		rc.held[i], rc.amnesiac[i] = true, false
 	}
 	s.chk.EpochState(who(), &st)
@@ -247,9 +247,14 @@ func (s *Sim) lost(i int) bool {
 // it that is not joining (its status says so), or a leaving replica
 // serving it.
 func (s *Sim) holds(i, e int) bool {
-	st := &s.reps[i].prev
-	return !s.lost(i) && st.Epoch == e && (st.Status == vr.Normal || st.Status == vr.ViewChange || st.Status == vr.StateTransfer ||
-		(st.Status == vr.Transitioning && st.Retired))
+	sl := s.reps[i]
+	return sl.up && sl.prev.Epoch == e && holding(&sl.prev)
+}
+
+// holding reports whether a replica in state st holds its epoch's state.
+func holding(st *vr.State) bool {
+	return st.Status == vr.Normal || st.Status == vr.ViewChange || st.Status == vr.StateTransfer ||
+		(st.Status == vr.Transitioning && st.Retired)
 }
 
 // mayCrash reports whether replica v may crash now, within what VR
