@@ -105,6 +105,18 @@ type reconfigs struct {
 	held    []bool // some life of the replica held an epoch's state
 	// amnesiac: this life began recovering and has not held state since.
 	amnesiac []bool
+	// By replica, this life's: the op-number it last became normal at (a
+	// primary's inherited log ends there), and the epoch it last became
+	// normal in (+1; 0: none).
+	viewStart []int
+	normalIn  []int
+
+	// The probe: a second RECONFIGURATION sent to a primary that has just
+	// prepared one, in the same tick. It must be refused.
+	probeSeq   int
+	probeTo    int
+	probeEpoch int
+	probeView  int
 }
 
 // Trace events of reconfigurations (mixed into the trace hash).
@@ -120,7 +132,8 @@ func (s *Sim) initReconfig() {
 		return
 	}
 	n := s.cfg.Replicas
-	s.rc = &reconfigs{members: slices.Clone(s.cfg.Members), esEpoch: make([]int, n), esFrom: make([]uint32, n), fresh: make([]bool, n), held: make([]bool, n), amnesiac: make([]bool, n)}
+	s.rc = &reconfigs{members: slices.Clone(s.cfg.Members), esEpoch: make([]int, n), esFrom: make([]uint32, n), fresh: make([]bool, n), held: make([]bool, n), amnesiac: make([]bool, n),
+		viewStart: make([]int, n), normalIn: make([]int, n), probeTo: -1}
 	s.chk.Epoch(0, 0, s.cfg.Members, nil, func() string { return "the configuration" })
 }
 
@@ -153,6 +166,7 @@ func (s *Sim) newLife(i int, recovering bool) {
 	if s.rc != nil {
 		s.rc.esEpoch[i], s.rc.esFrom[i], s.rc.fresh[i] = 0, 0, true
 		s.rc.amnesiac[i] = recovering
+		s.rc.viewStart[i], s.rc.normalIn[i] = 0, 0
 	}
 }
 
@@ -203,7 +217,89 @@ func (s *Sim) observeEpochs(i int, in *vr.Message, prev, st vr.State, out []vr.M
 	step := check.Step{Who: who(), Self: i, In: in, Prev: prev, St: st, Out: out}
 	if name, msg := check.EpochRules(&step, bits); name != "" {
 		s.failf(name, "%s", msg)
+		return
 	}
+	s.reconfigRules(i, in, prev, st, out)
+}
+
+// reconfigRules are the rules of §8 that need what the simulator remembers
+// of a replica's life.
+func (s *Sim) reconfigRules(i int, in *vr.Message, prev, st vr.State, out []vr.Message) {
+	rc, who := s.rc, s.who(i, s.reps[i].life)
+	accepted := in != nil && in.Type == vr.MsgReconfiguration && st.IsPrimary && prev.IsPrimary &&
+		st.Epoch == prev.Epoch && st.View == prev.View && st.OpNumber == prev.OpNumber+1
+	// A primary takes a RECONFIGURATION only once the ops it inherited at
+	// the start of its view are committed.
+	if accepted && prev.CommitNumber < rc.viewStart[i] {
+		s.failf("conformance/reconfig", "%s prepared a RECONFIGURATION as op %d with commit-number %d, before the ops it inherited at the start of view %d (up to op %d) were committed", who, st.OpNumber, prev.CommitNumber, st.View, rc.viewStart[i])
+		return
+	}
+	// ... and no second one while it is in progress.
+	if in != nil && in.Type == vr.MsgReconfiguration && in.RequestNum == rc.probeSeq && i == rc.probeTo {
+		rc.probeTo = -1
+		if prev.IsPrimary && prev.Epoch == rc.probeEpoch && prev.View == rc.probeView && st.OpNumber > prev.OpNumber {
+			s.failf("conformance/reconfig", "%s accepted a second RECONFIGURATION (to %v) while the one it prepared in view %d of epoch %d is in progress", who, in.Members, st.View, st.Epoch)
+			return
+		}
+	}
+	if accepted && rc.probeTo < 0 && s.rng.IntN(2) == 0 {
+		s.probeReconfig(i, st)
+	}
+	if st.Status == vr.Normal && (prev.Status != vr.Normal || prev.View != st.View || prev.Epoch != st.Epoch) {
+		rc.viewStart[i] = st.OpNumber
+	}
+	// A member that becomes normal in a new epoch tells the leaving
+	// replicas (EPOCHSTARTED), once.
+	if st.Status == vr.Normal && st.Epoch > 0 && rc.normalIn[i] != st.Epoch+1 {
+		rc.normalIn[i] = st.Epoch + 1
+		for _, p := range s.chk.EpochMembers(st.Epoch - 1) {
+			if p == i || slices.Contains(st.Members, p) {
+				continue
+			}
+			if !slices.ContainsFunc(out, func(m vr.Message) bool { return m.Type == vr.MsgEpochStarted && m.To == p }) {
+				s.failf("conformance/epochstarted", "%s became normal in epoch %d without sending EPOCHSTARTED to R%d, which leaves the group", who, st.Epoch, p)
+				return
+			}
+		}
+	}
+}
+
+// probeReconfig sends primary i, which has just prepared the
+// administrator's RECONFIGURATION, a second one for the same epoch, to
+// arrive in this tick (as from a second administrator; it shares the
+// administrator's node and client-id, with a request-number far above its
+// own).
+func (s *Sim) probeReconfig(i int, st vr.State) {
+	rc := s.rc
+	cur := st.Members
+	var pool []int
+	for p := 0; p < s.cfg.Replicas; p++ {
+		if !slices.Contains(cur, p) {
+			pool = append(pool, p)
+		}
+	}
+	t := s.drawValid(cur, pool)
+	if t == nil {
+		return
+	}
+	rc.probeSeq, rc.probeTo, rc.probeEpoch, rc.probeView = rc.admin.seq+1<<30, i, st.Epoch, st.View
+	m := vr.Message{Type: vr.MsgReconfiguration, ClientID: rc.admin.id, RequestNum: rc.probeSeq, Epoch: st.Epoch, Members: t, To: i, From: -1}
+	if s.trace != nil {
+		s.tracef("admin   probe: a second RECONFIGURATION to %v at R%d, which must refuse it", t, i)
+	}
+	s.mix(evReconfig, rc.probeSeq, st.Epoch, len(t), i)
+	id := 0
+	if s.opts.Events != nil {
+		id = s.newMsgID()
+		mc := m
+		s.emit(Event{Kind: EvSend, ID: id, From: s.node(rc.admin), To: i, Msg: &mc})
+	}
+	slot := s.now % maxDelaySpan // this tick's deliveries, if they are under way; else the next tick's
+	if !s.net.delivering {
+		slot = (s.now + 1) % maxDelaySpan
+	}
+	s.net.wheel[slot] = append(s.net.wheel[slot], envelope{from: s.node(rc.admin), to: i, m: m, id: id})
+	s.net.inFlight++
 }
 
 // reconfigGap reports whether every op in (from, to] is some epoch's
