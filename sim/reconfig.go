@@ -271,14 +271,7 @@ func (s *Sim) reconfigRules(i int, in *vr.Message, prev, st vr.State, out []vr.M
 // own).
 func (s *Sim) probeReconfig(i int, st vr.State) {
 	rc := s.rc
-	cur := st.Members
-	var pool []int
-	for p := 0; p < s.cfg.Replicas; p++ {
-		if !slices.Contains(cur, p) {
-			pool = append(pool, p)
-		}
-	}
-	t := s.drawValid(cur, pool)
+	t := s.drawValid(st.Members, s.outside(st.Members))
 	if t == nil {
 		return
 	}
@@ -469,12 +462,7 @@ func (s *Sim) startReconfig(c *client) {
 func (s *Sim) drawTarget() ([]int, string) {
 	rc := s.rc
 	cur := rc.members
-	var pool []int
-	for p := 0; p < s.cfg.Replicas; p++ {
-		if !slices.Contains(cur, p) {
-			pool = append(pool, p)
-		}
-	}
+	pool := s.outside(cur)
 	switch x := s.rng.IntN(100); {
 	case x < 3:
 		t := slices.Clone(cur)
@@ -492,6 +480,17 @@ func (s *Sim) drawTarget() ([]int, string) {
 		}
 	}
 	return nil, ""
+}
+
+// outside lists the peers outside configuration members: the standby pool.
+func (s *Sim) outside(members []int) []int {
+	var pool []int
+	for p := 0; p < s.cfg.Replicas; p++ {
+		if !slices.Contains(members, p) {
+			pool = append(pool, p)
+		}
+	}
+	return pool
 }
 
 // drawValid draws a new configuration of 3–5 members: add, remove, replace
