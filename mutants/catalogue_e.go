@@ -28,7 +28,7 @@ var partE = []Mutant{
 		Edits: []Edit{
 			edit(reconfig, "		case MsgStartEpoch, MsgNewEpoch, MsgEpochStarted, MsgRequest, MsgReconfiguration:\n",
 				"		case MsgStartEpoch, MsgNewEpoch, MsgEpochStarted, MsgRequest, MsgReconfiguration, MsgStartViewChange, MsgDoViewChange, MsgStartView:\n"),
-			edit(reconfig, "	if !r.retired {\n		peers := r.epochPeers()", "	if !r.retired {\n		r.tickBackup()\n		peers := r.epochPeers()"),
+			edit(reconfig, "func (r *Replica) tickTransitioning() {\n	//lab:begin E\n", "func (r *Replica) tickTransitioning() {\n	//lab:begin E\n	if !r.retired {\n		r.tickBackup() // times out into a view change like a backup\n	}\n"),
 		},
 		Tests: []string{"TestPartitionedNewReplicasE"},
 	},
@@ -49,7 +49,10 @@ var partE = []Mutant{
 	},
 	{
 		Name: "no-epochstarted", Part: "E", Breaks: "LAB-E: new members never confirm (EPOCHSTARTED)",
-		Edits: []Edit{edit(reconfig, "	if r.epoch == 0 || r.epochStartedSent {\n", "	if true || r.epochStartedSent {\n")},
+		Edits: []Edit{
+			edit(reconfig, "	if r.epoch == 0 || r.epochStartedSent {\n", "	if true || r.epochStartedSent {\n"),
+			edit(reconfig, "	if m.Epoch == r.epoch && r.status == Normal && !contains(r.config, m.From) {\n", "	if false {\n"),
+		},
 		Tests: []string{"TestShrinkE"},
 	},
 	{
@@ -78,5 +81,10 @@ var partE = []Mutant{
 		Edits: []Edit{edit(reconfig, "	r.truncateLog(r.committedPoint())\n	if !r.extendLog(m.LogStart, m.Entries, m.Checkpoint) {\n		return\n	}\n	r.logf(\"epoch\", \"R%d holds",
 			"	if !r.extendLog(m.LogStart, m.Entries, m.Checkpoint) {\n		return\n	}\n	r.logf(\"epoch\", \"R%d holds")},
 		Tests: []string{"TestSleeperE"},
+	},
+	{
+		Name: "join-ignores-own-log", Part: "E", Breaks: "LAB-E: an old member told of the epoch that does not see its own log holds the start",
+		Edits: []Edit{edit(reconfig, "	if r.holdsEpochStart(m) {\n", "	if false && r.holdsEpochStart(m) {\n")},
+		Tests: []string{"TestOldPrimaryCrashCommittedE"},
 	},
 }

@@ -312,13 +312,15 @@ func TestOldPrimaryCrashPreparedE(t *testing.T) {
 	submitN(cl, 3, 0)
 }
 
-// TestOldPrimaryCrashCommittedE: 3 → 5, and the old primary R0 crashes as
-// soon as it has committed the RECONFIGURATION, while every STARTEPOCH is
-// lost. R1 and R2 learn of the epoch by committing the op again or from R0's
-// last messages; R3 and R4 only from the epoch's own messages (they ask, and
-// are told NEWEPOCH). R0 was the epoch's view-0 primary, so the new group
-// must change view, and three votes of five need R3 or R4, which must first
-// get the state from R1 or R2 in the middle of that view change.
+// TestOldPrimaryCrashCommittedE: 3 → 5, and the old primary R0 crashes
+// right after it has committed the RECONFIGURATION, with every STARTEPOCH
+// lost and R0 giving no state to anyone. R0 committed the op as it entered
+// epoch 1, so it never told R1 and R2 the commit in epoch 0: they learn of
+// epoch 1 only from its NEWEPOCHs, and must see that their own logs hold
+// its start. R0 was the epoch's view-0 primary, so the new group must change
+// view, and three votes of five need R3 or R4. They hear nothing until R1
+// and R2 are in that view change; then they learn of the epoch only by
+// asking, and must get the state from R1 or R2 in the middle of it.
 func TestOldPrimaryCrashCommittedE(t *testing.T) {
 	c := harness.New(t, 5, "Test (E): the old primary crashes after the commit", startingWith(0, 1, 2))
 	if p, _ := c.WaitPrimary(primaryTimeout); p != 0 {
@@ -326,13 +328,30 @@ func TestOldPrimaryCrashCommittedE(t *testing.T) {
 	}
 	cl := c.NewClient()
 	submitN(cl, 5, 0)
-	c.Drop("every STARTEPOCH", func(m vr.Message) bool { return m.Type == vr.MsgStartEpoch })
+	c.Drop("every STARTEPOCH, every NEWSTATE from R0", func(m vr.Message) bool {
+		return m.Type == vr.MsgStartEpoch || m.Type == vr.MsgNewState && m.From == 0
+	})
+	// R3 and R4 hear nothing until the view change in epoch 1 has begun.
+	c.Drop("nothing reaches R3 and R4", func(m vr.Message) bool { return m.To == 3 || m.To == 4 })
 	done := startReconfigure(c, 0, 1, 2, 3, 4)
-	c.Eventually(epochTimeout, "R0 to commit the RECONFIGURATION and enter epoch 1", func() (bool, string) {
-		st, _ := c.State(0)
-		return st.Epoch == 1, harness.StateLabel(st)
+	c.Eventually(epochTimeout, "R0, R1 and R2 to enter epoch 1", func() (bool, string) {
+		for i := 0; i < 3; i++ {
+			if st, _ := c.State(i); st.Epoch != 1 {
+				return false, fmt.Sprintf("R%d: %s", i, harness.StateLabel(st))
+			}
+		}
+		return true, ""
 	})
 	c.Crash(0)
+	c.Eventually(epochTimeout, "R1 and R2 to start a view change in epoch 1 (its view-0 primary R0 is down)", func() (bool, string) {
+		for i := 1; i < 3; i++ {
+			if st, _ := c.State(i); st.Epoch != 1 || st.Status != vr.ViewChange {
+				return false, fmt.Sprintf("R%d: %s", i, harness.StateLabel(st))
+			}
+		}
+		return true, ""
+	})
+	c.Undrop("nothing reaches R3 and R4")
 	c.Eventually(2*epochTimeout, "R1..R4 to be normal in a view above 0 of epoch 1", func() (bool, string) {
 		for i := 1; i < 5; i++ {
 			if st, _ := c.State(i); st.Epoch != 1 || st.Status != vr.Normal || st.View == 0 {
@@ -499,16 +518,21 @@ func TestSleeperE(t *testing.T) {
 	submitN(cl, 3, 0)
 	st, _ := c.State(0)
 	stale := st.OpNumber + 1
-	c.Drop("PREPAREOK, and PREPARE to R1 R3 R4", func(m vr.Message) bool {
-		return m.Type == vr.MsgPrepareOK || m.Type == vr.MsgPrepare && (m.To == 1 || m.To == 3 || m.To == 4)
+	// R0's PREPAREs reach only R2, and nothing acknowledges them. The rule
+	// stays: a PREPARE of R0's still in flight must never reach the others.
+	c.Drop("R0's PREPAREs only to R2, no PREPAREOK to R0", func(m vr.Message) bool {
+		return m.Type == vr.MsgPrepareOK && m.To == 0 || m.Type == vr.MsgPrepare && m.From == 0 && m.To != 2
 	})
 	raw := c.NewClient()
-	raw.Raw(0, raw.ID(), 1, raw.NextOp(0)) // sent once: nobody retries it
+	op := raw.NextOp(0)
+	go raw.Raw(0, raw.ID(), 1, op) // sent once: nobody retries it (and its reply never comes)
 	waitHolds(c, stale, 2)
 	c.Disconnect(0)
 	c.Disconnect(2)
-	c.Undrop("PREPAREOK, and PREPARE to R1 R3 R4")
-	submitN(cl, 3, 0) // the new view fills op `stale` with another op
+	if n := cl.Submit(cl.NextOp(0), opTimeout); n != stale {
+		c.Fatalf("the first op of the new view executed as op %d; the test needs it at op %d, where R2 holds another", n, stale)
+	}
+	submitN(cl, 2, 0)
 	reconfigure(c, 1, 1, 2, 3, 4)
 	submitN(cl, 3, 0)
 	reconfigure(c, 2, 1, 2, 3, 4, 5)

@@ -101,7 +101,8 @@ type Message struct {
 
 	// Reconfiguration (Part E). RECONFIGURATION: Members is the requested
 	// configuration. STARTEPOCH and NEWEPOCH: epoch Epoch began after op
-	// OpNumber with configuration Members, replacing OldMembers; a NEWEPOCH
+	// OpNumber (executed in View of the epoch before) with configuration
+	// Members, replacing OldMembers; a NEWEPOCH
 	// to a client carries Members only. NOTPRIMARY carries Members too, so a
 	// client learns the configuration. GETSTATE with Members: a new
 	// member of that configuration asks for the epoch's committed state;

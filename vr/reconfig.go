@@ -101,7 +101,7 @@ func (r *Replica) executeReconfiguration(op int, e Entry) {
 	wasPrimary := r.status == Normal && r.isPrimary()
 	old := r.config
 	r.logf("epoch", "R%d executes RECONFIGURATION op %d: epoch %d %v → epoch %d %v", r.id, op, r.epoch, old, r.epoch+1, e.Members)
-	r.beginEpoch(r.epoch+1, op, old, e.Members)
+	r.beginEpoch(r.epoch+1, op, r.lastNormalView, old, e.Members)
 	start := r.startEpochMessage()
 	if wasPrimary {
 		for _, p := range r.config {
@@ -128,11 +128,13 @@ func (r *Replica) executeReconfiguration(op int, e Entry) {
 	//lab:end
 }
 
-// beginEpoch makes epoch `epoch`, begun after op `start` with configuration
-// members (replacing old), this replica's epoch, in view 0.
-func (r *Replica) beginEpoch(epoch, start int, old, members []int) {
+// beginEpoch makes epoch `epoch`, begun after op `start` (executed in view
+// startView of the epoch before) with configuration members (replacing
+// old), this replica's epoch, in view 0.
+func (r *Replica) beginEpoch(epoch, start, startView int, old, members []int) {
 	r.epoch = epoch
 	r.epochStart = start
+	r.epochStartView = startView
 	r.oldConfig = append([]int(nil), old...)
 	r.config = append([]int(nil), members...)
 	r.quorum = len(r.config)/2 + 1
@@ -152,7 +154,7 @@ func (r *Replica) beginEpoch(epoch, start int, old, members []int) {
 // startEpochMessage is this epoch's STARTEPOCH: what a replica needs to
 // join it. NEWEPOCH carries the same.
 func (r *Replica) startEpochMessage() Message {
-	return Message{Type: MsgStartEpoch, OpNumber: r.epochStart, OldMembers: r.oldConfig, Members: r.config}
+	return Message{Type: MsgStartEpoch, View: r.epochStartView, OpNumber: r.epochStart, OldMembers: r.oldConfig, Members: r.config}
 }
 
 // announceEpochStarted tells the leaving replicas that this new member holds
@@ -217,9 +219,19 @@ func (r *Replica) joinEpoch(m Message) {
 	if checkMembers(m.Members, len(r.acked)) != nil || checkMembers(m.OldMembers, len(r.acked)) != nil {
 		return // a malformed epoch (validate lets only well-formed ones through)
 	}
+	if r.holdsEpochStart(m) {
+		// Its own log up to the epoch's start is the committed one: execute
+		// into the epoch, as if it had learned the commit.
+		r.logf("epoch", "R%d (epoch %d, %v) learns op %d committed: it holds epoch %d's start", r.id, r.epoch, r.status, m.OpNumber, m.Epoch)
+		r.commitNumber = max(r.commitNumber, m.OpNumber)
+		r.executeCommitted()
+		if r.epoch == m.Epoch {
+			return
+		}
+	}
 	wasMember := r.status != Standby || r.retired
 	r.logf("epoch", "R%d (epoch %d, %v) joins epoch %d %v from R%d", r.id, r.epoch, r.status, m.Epoch, m.Members, m.From)
-	r.beginEpoch(m.Epoch, m.OpNumber, m.OldMembers, m.Members)
+	r.beginEpoch(m.Epoch, m.OpNumber, m.View, m.OldMembers, m.Members)
 	switch {
 	case !contains(r.config, r.id):
 		r.status = Standby
@@ -246,6 +258,18 @@ func (r *Replica) resetPrimary() {
 		clear(r.acked)
 		r.prepared, r.heldBytes, r.idleTicks, r.commitSent = r.opNumber, 0, 0, r.commitNumber
 	}
+}
+
+// holdsEpochStart reports whether this replica, told of the next epoch,
+// holds in its own log the committed ops up to the epoch's start: it is in
+// the epoch before, its log reaches the start, and its log is of the view
+// in which the start was executed or a later one (a later view's log holds
+// every op committed before it, at the same op-number). Then it needs no
+// state from anyone — which matters when the replicas that executed the
+// RECONFIGURATION crashed right after telling the others of the epoch.
+func (r *Replica) holdsEpochStart(m Message) bool {
+	return r.epoch == m.Epoch-1 && r.status != Recovering && r.status != Standby && r.status != Transitioning &&
+		r.opNumber >= m.OpNumber && r.executed < m.OpNumber && r.lastNormalView >= m.View
 }
 
 // sendJoinGetState asks replica `to`, as a new member of this epoch, for the

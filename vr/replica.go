@@ -32,6 +32,7 @@ type Replica struct {
 
 	// Reconfiguration (reconfig.go, part E).
 	epochStart       int    // op-number of the RECONFIGURATION that began this epoch (0 in epoch 0)
+	epochStartView   int    // the view of the epoch before in which that op was executed
 	oldConfig        []int  // the previous epoch's configuration (nil in epoch 0)
 	retired          bool   // left the configuration (State.Retired)
 	epochStarted     []bool // leaving replica: by replica, EPOCHSTARTED received
