@@ -76,7 +76,8 @@ func Rules(s *Step) (check, msg string) {
 	}
 	// §3: the new primary starts the view only after STARTVIEWCHANGE from f
 	// others too (its own DOVIEWCHANGE needs them).
-	if st.IsPrimary && prev.Status == vr.ViewChange {
+	// (Part E: view 0 of a new epoch needs none.)
+	if st.IsPrimary && prev.Status == vr.ViewChange && st.Epoch == prev.Epoch {
 		if got := bits.OnesCount32(s.SVCFrom[ViewKey(st.Epoch, st.View)]); got < s.F {
 			return "conformance/viewchange", fmt.Sprintf("%s started view %d having received STARTVIEWCHANGE for it from only %d others (needs f=%d)", s.Who, st.View, got, s.F)
 		}
