@@ -27,8 +27,7 @@ import (
 // Crashes keep within what VR tolerates, per configuration (mayCrash): at
 // most f of the newest epoch's members lost (crashed or recovering), of the
 // previous epoch's until f'+1 new members hold the state, and of a requested
-// configuration's; and one replica at least holds the newest epoch's state.
-// A crashed replica restarts recovering, except one outside the epoch-0
+// configuration's. A crashed replica restarts recovering, except one outside the epoch-0
 // configuration that never held any state: it restarts as the fresh standby
 // it was.
 //
@@ -349,11 +348,11 @@ func holding(st *vr.State) bool {
 // mayCrash reports whether replica v may crash now, within what VR
 // tolerates: after it, at most f members lost (crashed or recovering) in
 // the newest epoch's configuration, in the previous one's until f'+1 new
-// members hold the state, and in a requested one's; and some replica still
-// holds the newest epoch's state, for its new members to fetch. (A new
-// member that has not fetched the state yet is not lost: it needs one
-// holder, not a quorum. But once crashed it restarts recovering, and
-// recovery needs a quorum.)
+// members hold the state, and in a requested one's. (A new member that has
+// not fetched the state yet is not lost: it needs one holder, not a quorum.
+// But once crashed it restarts recovering, and recovery needs a quorum.)
+// Every replica that executed the RECONFIGURATION may crash: the old
+// members that hold its op then execute into the epoch when told of it.
 func (s *Sim) mayCrash(v int) bool {
 	if s.lost(v) {
 		return true
@@ -374,17 +373,6 @@ func (s *Sim) mayCrash(v int) bool {
 	cur := s.chk.EpochMembers(e)
 	if !within(cur) {
 		return false
-	}
-	if s.holds(v, e) {
-		others := 0
-		for p := range s.reps {
-			if p != v && s.holds(p, e) {
-				others++
-			}
-		}
-		if others == 0 {
-			return false
-		}
 	}
 	if e > 0 {
 		held := 0
