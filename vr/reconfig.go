@@ -111,6 +111,12 @@ func (r *Replica) executeReconfiguration(op int, e Entry) {
 		}
 	}
 	switch {
+	case contains(r.config, r.id) && r.lostState:
+		// It recovered in the old epoch with this RECONFIGURATION pending:
+		// an earlier life may have been a member of the new epoch already,
+		// with promises this one does not know. Recover them from it.
+		r.status = Recovering
+		r.startRecovery()
 	case contains(r.config, r.id):
 		// A member of both: it holds the state up to op, so it is normal in
 		// view 0 of the new epoch at once.

@@ -39,7 +39,7 @@ type Replica struct {
 	epochStartedSent bool   // new member: EPOCHSTARTED sent for this epoch
 	epochAskedAt     int    // tick at which a newer epoch's sender was last asked about it
 	viewStartOp      int    // op-number when this replica last became normal: a primary's inherited log ends here
-	lostState        bool   // this life began recovering and has not been normal since: it rejoins any epoch by recovery
+	lostState        bool   // this life began recovering and has not been normal since, or only with a RECONFIGURATION pending: it enters a newer epoch by recovery
 
 	// Timers, in ticks.
 	now        int // ticks since start
