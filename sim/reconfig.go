@@ -27,9 +27,9 @@ import (
 // Crashes keep within what VR tolerates, per configuration (mayCrash): at
 // most f of the newest epoch's members lost (crashed or recovering), of the
 // previous epoch's until f'+1 new members hold the state, and of a requested
-// configuration's. A crashed replica restarts recovering, except one outside the epoch-0
-// configuration that never held any state: it restarts as the fresh standby
-// it was.
+// configuration's. A crashed replica restarts recovering, except one outside
+// the epoch-0 configuration that never held any state: it restarts as the
+// fresh standby it was.
 //
 // The checks (package check, epochs.go): every replica and every
 // STARTEPOCH/NEWEPOCH agree on what each epoch is (its start and its
@@ -102,7 +102,8 @@ type reconfigs struct {
 	esFrom  []uint32
 	fresh   []bool // this life's start: register its epoch
 	held    []bool // some life of the replica held an epoch's state
-	// amnesiac: this life began recovering and has not held state since.
+	// amnesiac: this life began recovering and has not held the newest
+	// epoch's state since (see observeEpochs).
 	amnesiac []bool
 	// By replica, this life's: the op-number it last became normal at (a
 	// primary's inherited log ends there), and the epoch it last became
@@ -197,7 +198,14 @@ func (s *Sim) observeEpochs(i int, in *vr.Message, prev, st vr.State, out []vr.M
 		}
 	}
 	if holding(&st) {
-		rc.held[i], rc.amnesiac[i] = true, false
+		rc.held[i] = true
+		// A life that began recovering stays lost until it is normal in the
+		// newest epoch with no RECONFIGURATION possibly pending (as vr's
+		// lostState): one that recovered with it pending, or left with it,
+		// enters a later epoch by recovery.
+		if st.Status == vr.Normal && st.Epoch == s.chk.MaxEpoch() && !(rc.admin != nil && rc.admin.outstanding && rc.reqEpoch == st.Epoch) {
+			rc.amnesiac[i] = false
+		}
 	}
 	s.chk.EpochState(who(), &st)
 	for k := range out {
