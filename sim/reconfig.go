@@ -40,10 +40,15 @@ import (
 // and no log of epoch e holds an op after it; and the protocol rules of
 // check.EpochRules (normal only as a member holding the epoch's state;
 // standbys and joining members send nothing but answers; a leaving replica
-// stops only after f'+1 EPOCHSTARTED). The administrator checks its
-// answers: a valid request of the current epoch is never refused, an
-// invalid one never accepted, and an accepted one's epoch exists with its
-// configuration.
+// stops only after f'+1 EPOCHSTARTED; epochs move only by executing the
+// RECONFIGURATION or by a STARTEPOCH/NEWEPOCH of that epoch), with three
+// that need the simulator's memory (reconfigRules): a primary takes a
+// RECONFIGURATION only once the ops it inherited are committed; a second
+// one, sent to a primary the moment it has prepared one (the probe), is
+// refused; a member that becomes normal in a new epoch sends EPOCHSTARTED to
+// the leaving replicas. The administrator checks its answers: a valid
+// request of the current epoch is never refused, an invalid one never
+// accepted, and an accepted one's epoch exists with its configuration.
 
 // WithReconfig turns reconfigurations on in c (the seed's own draw, from a
 // stream of its own, so the rest of c stays as drawn): its Replicas become
