@@ -40,8 +40,10 @@ func (s *State) checkStep(i int, in *vr.Message, prev, st vr.State, out []vr.Mes
 		return
 	}
 	if st.IsPrimary && (!prev.IsPrimary || prev.View != st.View) {
-		s.ownCheckState()
-		s.log.Primary(st.View, i, p.life)
+		if !s.log.KnowsPrimary(st.View, i, p.life) {
+			s.ownCheckState()
+			s.log.Primary(st.View, i, p.life)
+		}
 		s.newPrimary(w, st)
 	}
 	if s.failure != nil {
@@ -54,7 +56,7 @@ func (s *State) checkStep(i int, in *vr.Message, prev, st vr.State, out []vr.Mes
 	}
 	for k := range out {
 		m := &out[k]
-		if carriesCommitted(m) {
+		if carriesCommitted(m) && !s.log.KnowsMessage(m) {
 			s.ownCheckState()
 			s.log.Message(m)
 		}
@@ -79,11 +81,7 @@ func (s *State) checkStep(i int, in *vr.Message, prev, st vr.State, out []vr.Mes
 // committed log to check. The others need not be shown to it, which spares
 // the state a copy of it.
 func carriesCommitted(m *vr.Message) bool {
-	switch m.Type {
-	case vr.MsgPrepare, vr.MsgDoViewChange, vr.MsgStartView, vr.MsgNewState, vr.MsgRecoveryResponse:
-		return m.Checkpoint != nil || min(m.CommitNumber, m.LogStart+len(m.Entries)) > m.LogStart
-	}
-	return false
+	return check.CarriesLog(m.Type) && (m.Checkpoint != nil || min(m.CommitNumber, m.LogStart+len(m.Entries)) > m.LogStart)
 }
 
 // newPrimary checks a replica that just became primary of view st.View: its

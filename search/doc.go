@@ -23,6 +23,9 @@
 //   - search.go: Config (the group, the bounds, the goal) and the search loop;
 //   - state.go: the state, copied on write, and its fingerprint;
 //   - moves.go: the moves and what each does;
+//   - memo.go: each rep's memo of the moves run from it, so that a replica's
+//     code runs once for each (replica state, input), however many states
+//     make that move;
 //   - checks.go: the checks run after every move (package sim/check's, shared
 //     with the simulator) and goals;
 //   - trace.go: the trace of a failure, and Replay, which runs a trace again.

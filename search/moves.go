@@ -39,21 +39,21 @@ func (cfg *Config) maxMacroTicks() int { return 16 * cfg.ViewChangeTicks * 2 }
 // moves lists every move possible in s, in a fixed order.
 func (s *State) moves(out []Move) []Move {
 	cfg := s.cfg
-	for _, f := range s.net {
-		out = append(out, Move{Kind: Deliver, Msg: f.key})
-		if s.used.Drops < cfg.Budget.Drops {
-			out = append(out, Move{Kind: Drop, Msg: f.key})
+	for _, key := range s.net {
+		out = append(out, Move{Kind: Deliver, Msg: key})
+		if int(s.used.Drops) < cfg.Budget.Drops {
+			out = append(out, Move{Kind: Drop, Msg: key})
 		}
-		if s.used.Dups < cfg.Budget.Dups {
-			out = append(out, Move{Kind: Duplicate, Msg: f.key})
+		if int(s.used.Dups) < cfg.Budget.Dups {
+			out = append(out, Move{Kind: Duplicate, Msg: key})
 		}
 	}
 	for i := range s.reps {
-		if s.used.Ticks < cfg.Budget.Ticks && !cfg.frozen(i) {
+		if int(s.used.Ticks) < cfg.Budget.Ticks && !cfg.frozen(i) {
 			out = append(out, Move{Kind: Tick, Node: i})
 		}
 	}
-	if s.used.Crashes < cfg.Budget.Crashes {
+	if int(s.used.Crashes) < cfg.Budget.Crashes {
 		for i := range s.reps {
 			if s.canCrash(i) {
 				out = append(out, Move{Kind: Crash, Node: i})
@@ -61,10 +61,10 @@ func (s *State) moves(out []Move) []Move {
 		}
 	}
 	for c, cl := range s.clients {
-		if !cl.outstanding && cl.seq < cfg.Requests {
+		if !cl.outstanding && int(cl.seq) < cfg.Requests {
 			out = append(out, Move{Kind: Invoke, Node: c})
 		}
-		if cl.outstanding && s.used.Resends < cfg.Budget.Resends {
+		if cl.outstanding && int(s.used.Resends) < cfg.Budget.Resends {
 			out = append(out, Move{Kind: Resend, Node: c})
 		}
 	}
@@ -88,35 +88,79 @@ func (s *State) canCrash(i int) bool {
 
 // apply returns the state after move mv, or nil if mv does nothing (a timer
 // that never fires). A check that fails sets the result's failure.
+//
+// A move that steps a replica is run once for each rep and input: its
+// result is then remembered in the rep's memo (memo.go), and the next state
+// that makes the same move from the same rep takes the result from there,
+// with every check run again on it, in that state.
 func (s *State) apply(mv Move) *State {
-	c := s.child()
+	c := &State{}
+	if !s.applyTo(c, mv) {
+		return nil
+	}
+	return c
+}
+
+// applyTo is apply, building the next state in c (see childInto). It
+// reports false if mv does nothing.
+func (s *State) applyTo(c *State, mv Move) bool {
+	s.childInto(c)
 	switch mv.Kind {
 	case Deliver, Drop, Duplicate:
-		m, ok := c.take(mv.Msg)
+		f, ok := c.take(mv.Msg)
 		if !ok {
-			return nil
+			return false
 		}
 		switch mv.Kind {
 		case Drop:
 			c.used.Drops++
-			return c
+			return true
 		case Duplicate:
 			c.used.Dups++
-			c.put(m)
+			c.put(f)
 		}
-		p := c.own(m.To)
+		m := f.m // shared, never changed
+		i := m.To
+		if t := c.reps[i].recall(Deliver, mv.Msg); t != nil {
+			c.replay(i, t, m)
+			break
+		}
+		src := c.reps[i]
+		p := c.own(i)
 		if m.Type == vr.MsgStartViewChange {
+			p.ownSVC()
 			p.svcFrom[m.View] |= 1 << uint(m.From)
 		}
-		c.step(m.To, &m)
+		c.step(i, m)
+		c.remember(src, i, Deliver, mv.Msg)
 	case Tick:
 		c.used.Ticks++
-		if !c.tick(mv.Node) {
-			return nil
+		i := mv.Node
+		if t := c.reps[i].recall(Tick, 0); t != nil {
+			if t.to == nil {
+				return false
+			}
+			c.replay(i, t, nil)
+			break
 		}
+		src := c.reps[i]
+		if !c.tick(i) {
+			if c.failure == nil && !noMemo {
+				src.memo = append(src.memo, trans{kind: Tick}) // never fires
+			}
+			return false
+		}
+		c.remember(src, i, Tick, 0)
 	case Crash:
 		c.used.Crashes++
-		c.restart(mv.Node)
+		i := mv.Node
+		if t := c.reps[i].recall(Crash, 0); t != nil {
+			c.replay(i, t, nil)
+			break
+		}
+		src := c.reps[i]
+		c.restart(i)
+		c.remember(src, i, Crash, 0)
 	case Invoke, Resend:
 		cl := &c.clients[mv.Node]
 		if mv.Kind == Invoke {
@@ -125,12 +169,13 @@ func (s *State) apply(mv Move) *State {
 		} else {
 			c.used.Resends++
 		}
-		c.put(vr.Message{Type: vr.MsgRequest, From: -1, To: cl.hint, ClientID: clientID(mv.Node), RequestNum: cl.seq, Op: check.EncodeOp(check.OpKey(mv.Node, cl.seq))})
+		seq := int(cl.seq)
+		c.send(vr.Message{Type: vr.MsgRequest, From: -1, To: int(cl.hint), ClientID: clientID(mv.Node), RequestNum: seq, Op: check.EncodeOp(check.OpKey(mv.Node, seq))})
 	}
 	if c.failure == nil {
 		c.checkState()
 	}
-	return c
+	return true
 }
 
 func clientID(c int) int64 { return int64(c + 1) }
@@ -171,7 +216,7 @@ func (s *State) tick(i int) (fired bool) {
 // stays queued for after.
 func (s *State) hasOutbox(p *rep) bool {
 	out := p.r.Outbox()
-	s.sent = append(s.sent[:0], out...)
+	s.cfg.work().sent = out // (the replica's own outbox, given up by it)
 	return len(out) > 0
 }
 
@@ -201,26 +246,49 @@ func (s *State) catch(i int) {
 }
 
 // after checks replica i after a step (in: the message delivered, nil for a
-// tick or start) and puts what it sent in flight.
+// tick or start) and puts what it sent in flight. What the step did is kept
+// in the search's work, for the memo.
 func (s *State) after(i int, in *vr.Message) {
 	p := s.reps[i]
-	out := append(s.sent, p.r.Outbox()...)
-	s.sent = nil
+	p.sm.s = nil // the step is over: the rep is complete, and may be shared
+	w := s.cfg.work()
+	out := append(w.sent, p.r.Outbox()...)
+	w.sent = nil
 	prev, st := p.st, p.r.State()
 	p.st = st
+	p.fp = repFingerprint(p)
+	w.last = trans{prev: prev, to: p, out: out, flights: s.cfg.flights(out)}
+	s.finish(i, in, prev, st, out, w.last.flights)
+}
+
+// flights are the messages of out that go in flight (not to a client), each
+// with its key.
+func (cfg *Config) flights(out []vr.Message) []flight {
+	var fs []flight
+	for k := range out {
+		if out[k].To != vr.ToClient {
+			fs = append(fs, cfg.newFlight(&out[k]))
+		}
+	}
+	return fs
+}
+
+// finish checks replica i's step from prev to st, which sent out (fs: the
+// flights among them), and puts what it sent in flight.
+func (s *State) finish(i int, in *vr.Message, prev, st vr.State, out []vr.Message, fs []flight) {
 	s.checkStep(i, in, prev, st, out)
+	j := 0 // fs[j] is the next of out in flight
 	for k := range out {
 		if s.failure != nil {
 			return
 		}
-		m := out[k]
-		if m.To == vr.ToClient {
-			s.toClient(i, &m)
+		if m := &out[k]; m.To == vr.ToClient {
+			s.toClient(i, m)
 			continue
 		}
-		s.put(m)
+		s.put(fs[j])
+		j++
 	}
-	p.fp = repFingerprint(p)
 }
 
 // toClient hands a reply to its client at once: replies are not in flight,
@@ -234,21 +302,23 @@ func (s *State) toClient(from int, m *vr.Message) {
 	cl := &s.clients[c]
 	switch m.Type {
 	case vr.MsgReply:
-		if m.RequestNum < 1 || m.RequestNum > cl.seq {
+		if m.RequestNum < 1 || m.RequestNum > int(cl.seq) {
 			s.fail("client", fmt.Sprintf("client %d got a reply for request %d, which it never sent (latest %d)", c, m.RequestNum, cl.seq))
 			return
 		}
-		s.ownCheckState()
 		n, ok := s.log.Reply(c, m.RequestNum, m)
-		if !ok || m.RequestNum != cl.seq || !cl.outstanding {
+		if !ok || m.RequestNum != int(cl.seq) || !cl.outstanding {
 			return
 		}
 		cl.outstanding = false
-		cl.hint = from
-		s.log.MaxCompleted = max(s.log.MaxCompleted, n)
+		cl.hint = int32(from)
+		if n > s.log.MaxCompleted {
+			s.ownCheckState()
+			s.log.MaxCompleted = n
+		}
 	case vr.MsgNotPrimary:
 		if m.Primary >= 0 && m.Primary < len(s.reps) {
-			cl.hint = m.Primary
+			cl.hint = int32(m.Primary)
 		}
 	default:
 		s.fail("client", fmt.Sprintf("client %d got a %v", c, m.Type))

@@ -43,7 +43,8 @@ type Config struct {
 	MaxStates int           // distinct states; 0: no bound
 	MaxTime   time.Duration // 0: no bound
 
-	searching bool // the prefix is done: Silent applies
+	searching bool  // the prefix is done: Silent applies
+	w         *work // see work
 }
 
 func (cfg *Config) f() int { return (cfg.Replicas - 1) / 2 }
@@ -101,6 +102,8 @@ type Result struct {
 	Stopped   string        // the bound that stopped the search early, if any
 	GoalMoves []string      // the shortest path to the goal, if reached
 	Failure   *Failure      // nil: every check passed (and the goal, if any, was reached)
+
+	digest uint64 // the sum of the fingerprints of the states reached: for tests
 }
 
 // StatesPerSecond is the search's speed.
@@ -131,15 +134,16 @@ func Run(cfg Config) *Result {
 		return res
 	}
 	rootKey := root.Fingerprint()
-	seen := map[uint64]visit{rootKey: {}}
-	res.States = 1
+	seen := newVisited()
+	seen.add(rootKey, visit{})
+	res.States, res.digest = 1, rootKey
 	pathTo := func(key uint64, last *Move) []Move {
 		var path []Move
 		if last != nil {
 			path = append(path, *last)
 		}
 		for key != rootKey {
-			v := seen[key]
+			v := seen.get(key)
 			path = append(path, v.move)
 			key = v.parent
 		}
@@ -154,18 +158,23 @@ func Run(cfg Config) *Result {
 	}
 	frontier := []*State{root}
 	var moves []Move
+	scratch := &State{} // each move's state is built here; kept only if new
 	for depth := 0; len(frontier) > 0 && (cfg.MaxDepth == 0 || depth < cfg.MaxDepth); depth++ {
 		var next []*State
 		res.Depth = depth + 1
-		for _, s := range frontier {
+		// The states of the last level are checked and counted, but never
+		// explored: they need not be kept.
+		last := cfg.MaxDepth > 0 && depth == cfg.MaxDepth-1
+		for f, s := range frontier {
+			frontier[f] = nil // done with it once its moves are: let it go
 			key := s.Fingerprint()
 			moves = s.moves(moves[:0])
 			for _, mv := range moves {
-				c := s.apply(mv)
 				res.Moves++
-				if c == nil {
+				if !s.applyTo(scratch, mv) {
 					continue
 				}
+				c := scratch
 				if c.failure != nil {
 					res.Elapsed = time.Since(start)
 					res.Failure = c.failure
@@ -173,11 +182,14 @@ func Run(cfg Config) *Result {
 					return res
 				}
 				ck := c.Fingerprint()
-				if _, ok := seen[ck]; ok {
-					continue
+				if !seen.add(ck, visit{parent: key, move: mv}) {
+					continue // reached already
 				}
-				seen[ck] = visit{parent: key, move: mv}
+				if !last {
+					c = c.keep()
+				}
 				res.States++
+				res.digest += ck
 				if !goalFound && cfg.Goal != nil && cfg.Goal(c) {
 					goalFound = true
 					res.GoalMoves = append(append([]string(nil), cfg.Prefix...), texts(&cfg, pathTo(ck, nil))...)
@@ -187,7 +199,7 @@ func Run(cfg Config) *Result {
 						return res
 					}
 				}
-				if cfg.Prune == nil || !cfg.Prune(c) {
+				if (cfg.Prune == nil || !cfg.Prune(c)) && !last {
 					next = append(next, c)
 				}
 				if cfg.MaxStates > 0 && res.States >= cfg.MaxStates {
@@ -222,6 +234,7 @@ func (res *Result) end(cfg *Config, start time.Time, goalFound bool) *Result {
 // newRoot is the group at the start: every replica fresh in view 0.
 func newRoot(cfg *Config) *State {
 	s := &State{cfg: cfg, okSent: map[int][]int{}, commitView: []int{0}}
+	cfg.work().cur = s
 	s.log = newLog(s)
 	for i := 0; i < cfg.Replicas; i++ {
 		sm := &service{s: s, replica: i}
@@ -236,7 +249,7 @@ func newRoot(cfg *Config) *State {
 			s.log.Primary(p.st.View, i, 0)
 		}
 		for _, m := range r.Outbox() {
-			s.put(m)
+			s.send(m)
 		}
 		p.fp = repFingerprint(p)
 	}

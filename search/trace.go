@@ -19,7 +19,9 @@ import (
 // after. A move's text names it exactly, so a list of them replays: see
 // Replay and ParseMoves.
 
-func newLog(s *State) *check.Log { return check.NewLog(s.fail, who) }
+// newLog is the committed log of a new group. Its failures go to the state
+// being built (work.cur): a log is shared by the states that do not change it.
+func newLog(s *State) *check.Log { return check.NewLog(s.cfg.work().logFail, who) }
 
 // msgText is how a trace names a message.
 func msgText(m *vr.Message) string {
@@ -43,10 +45,10 @@ func (s *State) text(mv Move) string {
 	if !ok {
 		return fmt.Sprintf("%v <message %016x not in flight>", mv.Kind, mv.Msg)
 	}
-	t := msgText(s.net[i].m)
+	t := msgText(s.msg(s.net[i]))
 	k := 1
 	for j := 0; j < i; j++ {
-		if msgText(s.net[j].m) == t {
+		if msgText(s.msg(s.net[j])) == t {
 			k++
 		}
 	}
@@ -86,16 +88,16 @@ func (s *State) parse(text string) (Move, error) {
 			want, k = rest[:i], n
 		}
 	}
-	for j := range s.net {
-		if msgText(s.net[j].m) == want {
+	for _, key := range s.net {
+		if msgText(s.msg(key)) == want {
 			if k--; k == 0 {
-				return Move{Kind: kind, Msg: s.net[j].key}, nil
+				return Move{Kind: kind, Msg: key}, nil
 			}
 		}
 	}
 	var inFlight []string
-	for j := range s.net {
-		inFlight = append(inFlight, msgText(s.net[j].m))
+	for _, key := range s.net {
+		inFlight = append(inFlight, msgText(s.msg(key)))
 	}
 	return Move{}, fmt.Errorf("move %q: no such message in flight; in flight: %s", text, strings.Join(inFlight, " | "))
 }
@@ -115,9 +117,9 @@ func traceStep(s *State, mv Move, n int, trace []string) (*State, []string) {
 		}
 	}
 	var sent []string
-	for _, f := range c.net {
-		if _, ok := s.find(f.key); !ok {
-			sent = append(sent, msgText(f.m))
+	for _, key := range c.net {
+		if _, ok := s.find(key); !ok {
+			sent = append(sent, msgText(c.msg(key)))
 		}
 	}
 	slices.Sort(sent)

@@ -28,9 +28,10 @@ package vr
 //
 // Fields of time and chance, chosen by hand:
 //
-//   - rand, the seeded generator of timeouts and nonces: the clone gets an
-//     exact copy (it draws the same numbers the original would), so a path
-//     replays exactly whether or not its states were cloned on the way. It is
+//   - rand, the seeded generator of timeouts and nonces: the clone draws the
+//     same numbers the original would (both read one shared sequence, each
+//     at its own place: see seqSource), so a path replays exactly whether or
+//     not its states were cloned on the way. It is
 //     not compared: what it drew already sits in compared fields
 //     (viewChangeTimeout, nonce); what it will draw only sets how many ticks
 //     a timer takes, and the search ticks a timer until it fires anyway.
@@ -415,53 +416,78 @@ func (h *hasher) bytes(b []byte) {
 
 // ---- the generator ----
 
-// cowSource is a math/rand Source shared by a replica and its clones until
-// one of them draws: then that one copies it first (copy on write). Cloning
-// a replica is then cheap even though math/rand's generator holds 5 KB of
-// state, and clones draw exactly what the original would have.
-type cowSource struct {
-	src   rand.Source64
-	owned bool // src is this source's alone; false: copy before drawing
+// randSeq is the sequence of numbers one seeded generator draws, shared by a
+// replica and all its clones (and theirs). Each holds only its position in
+// it (seqSource): a clone draws exactly what its original would have, and
+// cloning costs no copy of math/rand's 5 KB of generator state, nor does a
+// clone's first draw. The sequence is drawn from the generator on demand, as
+// far as the furthest of them has gone; the lock makes clones safe to use in
+// different goroutines.
+type randSeq struct {
+	mu  sync.Mutex
+	src rand.Source64
+	out []uint64
 }
 
-func (c *cowSource) own() {
-	if !c.owned {
-		v := reflect.ValueOf(c.src).Elem()
-		n := reflect.New(v.Type())
-		n.Elem().Set(v)
-		c.src = n.Interface().(rand.Source64)
-		c.owned = true
+// seqSource is a math/rand Source at a position in a shared randSeq.
+type seqSource struct {
+	seq *randSeq
+	pos int
+}
+
+func (s *seqSource) Uint64() uint64 {
+	q := s.seq
+	q.mu.Lock()
+	if s.pos == len(q.out) {
+		q.out = append(q.out, q.src.Uint64())
 	}
+	v := q.out[s.pos]
+	q.mu.Unlock()
+	s.pos++
+	return v
 }
 
-func (c *cowSource) Int63() int64    { c.own(); return c.src.Int63() }
-func (c *cowSource) Uint64() uint64  { c.own(); return c.src.Uint64() }
-func (c *cowSource) Seed(seed int64) { c.own(); c.src.Seed(seed) }
+// Int63 is Uint64 without its top bit: math/rand's generator
+// (rand.NewSource) draws its Int63 so, from the same step as Uint64, which
+// lets one sequence serve both (TestCloneRand checks it).
+func (s *seqSource) Int63() int64 { return int64(s.Uint64() &^ (1 << 63)) }
+
+// Seed starts a new sequence, shared with no one.
+func (s *seqSource) Seed(seed int64) {
+	s.seq, s.pos = &randSeq{src: rand.NewSource(seed).(rand.Source64)}, 0
+}
 
 // cloneRand returns a generator for a clone of r that draws what r's would.
-// r's own generator is put behind a cowSource on its first clone.
+// On r's first clone, r's own generator is put behind a seqSource.
 //
 // A *rand.Rand does not give out its Source, and NewReplica makes it from
 // rand.NewSource, so this reads the Rand's src field directly: the one place
 // where vrlab looks inside the standard library.
 func cloneRand(r *Replica) *rand.Rand {
-	f := reflect.ValueOf(r.rand).Elem().FieldByName("src")
-	if !f.IsValid() || f.Type() != reflect.TypeOf((*rand.Source)(nil)).Elem() {
-		panic("vr: Clone: math/rand.Rand has no src field of type Source; update cloneRand")
-	}
-	src := *(*rand.Source)(unsafe.Pointer(f.UnsafeAddr()))
-	cs, ok := src.(*cowSource)
+	randSrcOnce.Do(func() {
+		f, ok := reflect.TypeOf(rand.Rand{}).FieldByName("src")
+		if !ok || f.Type != reflect.TypeOf((*rand.Source)(nil)).Elem() {
+			panic("vr: Clone: math/rand.Rand has no src field of type Source; update cloneRand")
+		}
+		randSrcOffset = f.Offset
+	})
+	src := *(*rand.Source)(unsafe.Add(unsafe.Pointer(r.rand), randSrcOffset))
+	ss, ok := src.(*seqSource)
 	if !ok {
 		s64, ok := src.(rand.Source64)
 		if !ok {
 			panic("vr: Clone: the replica's generator is not a rand.Source64")
 		}
-		// The first clone: from now on r draws through a shared source too.
+		// The first clone: from now on r draws through a shared sequence too.
 		// It draws the same numbers: rand.New adds no state of its own that
 		// Intn or Uint64 use.
-		cs = &cowSource{src: s64, owned: false}
-		r.rand = rand.New(cs)
+		ss = &seqSource{seq: &randSeq{src: s64}}
+		r.rand = rand.New(ss)
 	}
-	cs.owned = false
-	return rand.New(&cowSource{src: cs.src})
+	return rand.New(&seqSource{seq: ss.seq, pos: ss.pos})
 }
+
+var (
+	randSrcOnce   sync.Once
+	randSrcOffset uintptr // of math/rand.Rand's src field
+)

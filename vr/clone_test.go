@@ -1,6 +1,7 @@
 package vr
 
 import (
+	"math/rand"
 	"reflect"
 	"testing"
 )
@@ -138,10 +139,29 @@ func TestCloneRand(t *testing.T) {
 	g := newGroup(t)
 	c := g.r[2].Clone(&countSM{})
 	c2 := c.Clone(&countSM{})
+	// The generator NewReplica made: what every one of them must draw. Uint64
+	// and Intn (Int63) draws mixed, in different orders in different clones,
+	// since they share one sequence (see seqSource).
+	want := rand.New(rand.NewSource(3))
+	want.Intn(3) // NewReplica's timeout (ViewChangeTicks 3)
 	for i := 0; i < 5; i++ {
-		a, b, d := g.r[2].rand.Uint64(), c.rand.Uint64(), c2.rand.Uint64()
-		if a != b || a != d {
-			t.Fatalf("draw %d: original %d, clone %d, clone of clone %d", i, a, b, d)
+		w, a, b := want.Uint64(), g.r[2].rand.Uint64(), c.rand.Uint64()
+		if a != w || b != w {
+			t.Fatalf("draw %d: want %d, original %d, clone %d", i, w, a, b)
+		}
+		wn := want.Intn(1000)
+		if a, b := g.r[2].rand.Intn(1000), c.rand.Intn(1000); a != wn || b != wn {
+			t.Fatalf("draw %d: want Intn %d, original %d, clone %d", i, wn, a, b)
+		}
+	}
+	want = rand.New(rand.NewSource(3))
+	want.Intn(3)
+	for i := 0; i < 5; i++ { // c2 draws after the others: the same numbers
+		if w, d := want.Uint64(), c2.rand.Uint64(); w != d {
+			t.Fatalf("draw %d: want %d, clone of clone %d", i, w, d)
+		}
+		if w, d := want.Intn(1000), c2.rand.Intn(1000); w != d {
+			t.Fatalf("draw %d: want Intn %d, clone of clone %d", i, w, d)
 		}
 	}
 	// Different timeouts are the same state (see clone.go).

@@ -42,10 +42,13 @@ func decodeHello(p []byte) (hello, error) {
 // appendMessage encodes m:
 //
 //	type(byte) from to epoch view op-number commit-number last-normal-view
-//	log-start, uvarint #entries, entries (op, client-id, request-number),
-//	checkpoint flag(byte 0/1) [op-number, state, uvarint #records,
-//	records (client-id, request-number, result)], nonce(uvarint), primary,
-//	client-id, request-number, op, result
+//	log-start, uvarint #entries, entries (op, client-id, request-number,
+//	members), checkpoint flag(byte 0/1) [op-number, state, uvarint
+//	#records, records (client-id, request-number, result)], nonce(uvarint),
+//	primary, client-id, request-number, op, result, members, old-members,
+//	err
+//
+// members is a list of replica numbers (appendMembers).
 func appendMessage(b []byte, m *vr.Message) []byte {
 	b = append(b, byte(m.Type))
 	for _, x := range [...]int{m.From, m.To, m.Epoch, m.View, m.OpNumber, m.CommitNumber, m.LastNormalView, m.LogStart} {
@@ -57,6 +60,7 @@ func appendMessage(b []byte, m *vr.Message) []byte {
 		b = appendBytes(b, e.Op)
 		b = binary.AppendVarint(b, e.ClientID)
 		b = binary.AppendVarint(b, int64(e.RequestNum))
+		b = appendMembers(b, e.Members)
 	}
 	if m.Checkpoint == nil {
 		b = append(b, 0)
@@ -77,7 +81,10 @@ func appendMessage(b []byte, m *vr.Message) []byte {
 	b = binary.AppendVarint(b, m.ClientID)
 	b = binary.AppendVarint(b, int64(m.RequestNum))
 	b = appendBytes(b, m.Op)
-	return appendBytes(b, m.Result)
+	b = appendBytes(b, m.Result)
+	b = appendMembers(b, m.Members)
+	b = appendMembers(b, m.OldMembers)
+	return appendBytes(b, []byte(m.Err))
 }
 
 func decodeMessage(p []byte) (vr.Message, error) {
@@ -87,15 +94,16 @@ func decodeMessage(p []byte) (vr.Message, error) {
 	for _, x := range [...]*int{&m.From, &m.To, &m.Epoch, &m.View, &m.OpNumber, &m.CommitNumber, &m.LastNormalView, &m.LogStart} {
 		*x = d.int()
 	}
-	// An entry takes at least 3 bytes (three empty fields), which bounds
+	// An entry takes at least 4 bytes (four empty fields), which bounds
 	// the count before anything is allocated.
-	if n := d.count(3); n > 0 {
+	if n := d.count(4); n > 0 {
 		m.Entries = make([]vr.Entry, n)
 		for i := range m.Entries {
 			e := &m.Entries[i]
 			e.Op = d.bytes()
 			e.ClientID = d.int64()
 			e.RequestNum = d.int()
+			e.Members = d.members()
 		}
 	}
 	switch d.byte() {
@@ -121,21 +129,44 @@ func decodeMessage(p []byte) (vr.Message, error) {
 	m.RequestNum = d.int()
 	m.Op = d.bytes()
 	m.Result = d.bytes()
+	m.Members = d.members()
+	m.OldMembers = d.members()
+	m.Err = string(d.bytes())
 	return m, d.finish("message")
 }
 
-// appendRequest encodes a call id (uvarint) and a request.
+// Request flags.
+const (
+	requestReconfig byte = 1 // a RECONFIGURATION to the request's members (part E)
+)
+
+// appendRequest encodes a call id (uvarint) and a request: client-id,
+// request-number, op, flags (byte), epoch, members.
 func appendRequest(b []byte, call uint64, a *vr.RequestArgs) []byte {
 	b = binary.AppendUvarint(b, call)
 	b = binary.AppendVarint(b, a.ClientID)
 	b = binary.AppendVarint(b, int64(a.RequestNum))
-	return appendBytes(b, a.Op)
+	b = appendBytes(b, a.Op)
+	var flags byte
+	if a.Reconfig {
+		flags |= requestReconfig
+	}
+	b = append(b, flags)
+	b = binary.AppendVarint(b, int64(a.Epoch))
+	return appendMembers(b, a.Members)
 }
 
 func decodeRequest(p []byte) (uint64, vr.RequestArgs, error) {
 	d := decoder{b: p}
 	call := d.uvarint()
 	a := vr.RequestArgs{ClientID: d.int64(), RequestNum: d.int(), Op: d.bytes()}
+	flags := d.byte()
+	if flags&^requestReconfig != 0 {
+		d.fail("bad request flags")
+	}
+	a.Reconfig = flags&requestReconfig != 0
+	a.Epoch = d.int()
+	a.Members = d.members()
 	return call, a, d.finish("request")
 }
 
@@ -145,8 +176,8 @@ const (
 	replyNotPrimary byte = 2
 )
 
-// appendReply encodes a call id (uvarint), flags (byte), view, primary and
-// result.
+// appendReply encodes a call id (uvarint), flags (byte), view, primary,
+// result, epoch, members and err.
 func appendReply(b []byte, call uint64, r *vr.RequestReply) []byte {
 	b = binary.AppendUvarint(b, call)
 	var flags byte
@@ -159,7 +190,10 @@ func appendReply(b []byte, call uint64, r *vr.RequestReply) []byte {
 	b = append(b, flags)
 	b = binary.AppendVarint(b, int64(r.View))
 	b = binary.AppendVarint(b, int64(r.Primary))
-	return appendBytes(b, r.Result)
+	b = appendBytes(b, r.Result)
+	b = binary.AppendVarint(b, int64(r.Epoch))
+	b = appendMembers(b, r.Members)
+	return appendBytes(b, []byte(r.Err))
 }
 
 func decodeReply(p []byte) (uint64, vr.RequestReply, error) {
@@ -173,6 +207,9 @@ func decodeReply(p []byte) (uint64, vr.RequestReply, error) {
 	r.View = d.int()
 	r.Primary = d.int()
 	r.Result = d.bytes()
+	r.Epoch = d.int()
+	r.Members = d.members()
+	r.Err = string(d.bytes())
 	return call, r, d.finish("reply")
 }
 
@@ -184,31 +221,56 @@ func decodeCall(p []byte) (uint64, error) {
 	return call, d.finish("status request")
 }
 
-// appendState encodes a call id (uvarint) and a vr.State.
+// appendState encodes a call id (uvarint) and a vr.State: epoch, view,
+// status, primary (0/1), op-number, commit-number, checkpoint, log length,
+// last-normal-view, executed, epoch-start, retired (0/1), members.
 func appendState(b []byte, call uint64, s *vr.State) []byte {
 	b = binary.AppendUvarint(b, call)
-	primary := 0
-	if s.IsPrimary {
-		primary = 1
-	}
-	for _, x := range [...]int{s.Epoch, s.View, int(s.Status), primary, s.OpNumber, s.CommitNumber,
-		s.CheckpointOpNumber, s.LogLen, s.LastNormalView, s.Executed} {
+	for _, x := range [...]int{s.Epoch, s.View, int(s.Status), b2i(s.IsPrimary), s.OpNumber, s.CommitNumber,
+		s.CheckpointOpNumber, s.LogLen, s.LastNormalView, s.Executed, s.EpochStart, b2i(s.Retired)} {
 		b = binary.AppendVarint(b, int64(x))
 	}
-	return b
+	return appendMembers(b, s.Members)
 }
 
 func decodeState(p []byte) (uint64, vr.State, error) {
 	d := decoder{b: p}
 	call := d.uvarint()
 	var s vr.State
-	var status, primary int
+	var status, primary, retired int
 	for _, x := range [...]*int{&s.Epoch, &s.View, &status, &primary, &s.OpNumber, &s.CommitNumber,
-		&s.CheckpointOpNumber, &s.LogLen, &s.LastNormalView, &s.Executed} {
+		&s.CheckpointOpNumber, &s.LogLen, &s.LastNormalView, &s.Executed, &s.EpochStart, &retired} {
 		*x = d.int()
 	}
-	s.Status, s.IsPrimary = vr.Status(status), primary == 1
+	s.Status, s.IsPrimary, s.Retired = vr.Status(status), d.bool(primary), d.bool(retired)
+	s.Members = d.members()
 	return call, s, d.finish("status reply")
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// maxMembers bounds a list of replica numbers: no configuration is larger
+// (a decoded list is 8 bytes a member in memory, so the bound also keeps a
+// frame of lists from growing eightfold).
+const maxMembers = 1024
+
+// appendMembers encodes a list of replica numbers as a uvarint count plus
+// one (0: nil, so that an op and a RECONFIGURATION, whose Members is set,
+// stay apart) and the numbers.
+func appendMembers(b []byte, members []int) []byte {
+	if members == nil {
+		return append(b, 0)
+	}
+	b = binary.AppendUvarint(b, uint64(len(members))+1)
+	for _, x := range members {
+		b = binary.AppendVarint(b, int64(x))
+	}
+	return b
 }
 
 func appendBytes(b, s []byte) []byte {
@@ -273,6 +335,33 @@ func (d *decoder) int() int {
 		return 0
 	}
 	return int(x)
+}
+
+// bool reads a flag that was encoded as the integer x: 0 or 1.
+func (d *decoder) bool(x int) bool {
+	if x != 0 && x != 1 {
+		d.fail(fmt.Sprintf("flag %d, not 0 or 1", x))
+	}
+	return x == 1
+}
+
+// members reads a list of replica numbers (appendMembers), of at most
+// maxMembers.
+func (d *decoder) members() []int {
+	n := d.uvarint()
+	if d.err != nil || n == 0 {
+		return nil
+	}
+	n--
+	if n > maxMembers || n > uint64(len(d.b)) {
+		d.fail(fmt.Sprintf("a list of %d members (at most %d, with %d bytes left)", n, maxMembers, len(d.b)))
+		return nil
+	}
+	members := make([]int, n)
+	for i := range members {
+		members[i] = d.int()
+	}
+	return members
 }
 
 // count reads a count of items that take at least min bytes each.

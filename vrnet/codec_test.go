@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"vrlab/vr"
@@ -21,6 +22,15 @@ func sampleMessages() []vr.Message {
 		{Type: vr.MsgRecovery, From: 1, To: 0, Nonce: 1<<64 - 1},
 		{Type: vr.MsgNotPrimary, To: vr.ToClient, View: 2, Primary: 1, ClientID: 42, RequestNum: 8, Result: []byte("x")},
 		{Type: vr.MsgStartView, Checkpoint: &vr.Checkpoint{}},
+		// Part E: a RECONFIGURATION in a log, and the messages of epochs.
+		{Type: vr.MsgPrepare, From: 0, To: 3, Epoch: 2, View: 1, OpNumber: 9, CommitNumber: 8, LogStart: 7,
+			Entries: []vr.Entry{{Op: []byte("op"), ClientID: 3, RequestNum: 4}, {ClientID: 7, RequestNum: 1, Members: []int{0, 3, 4}}}},
+		{Type: vr.MsgReconfiguration, Epoch: 1, ClientID: 9, RequestNum: 2, Members: []int{2, 3, 4}},
+		{Type: vr.MsgStartEpoch, From: 1, To: 4, Epoch: 3, OpNumber: 77, OldMembers: []int{0, 1, 2}, Members: []int{1, 2, 3, 4, 0}},
+		{Type: vr.MsgNewEpoch, From: 4, To: 0, Epoch: 1, OpNumber: 5, OldMembers: []int{0}, Members: []int{1}},
+		{Type: vr.MsgEpochStarted, From: 3, To: 0, Epoch: 1},
+		{Type: vr.MsgReply, To: vr.ToClient, ClientID: 9, RequestNum: 2, Err: "a reconfiguration to [1 2] is in progress", Members: []int{0, 1, 2}},
+		{Type: vr.MsgPrepare, Entries: []vr.Entry{{Members: []int{}}}, Members: []int{}}, // empty, not nil: kept apart
 	}
 }
 
@@ -46,21 +56,48 @@ func TestMessageRoundTrip(t *testing.T) {
 	}
 }
 
+// checkRoundTrip encodes v, decodes it, and requires the same value back
+// (and the call id); then every proper prefix and a trailing byte must be
+// rejected with an error.
+func checkRoundTrip[T any](t *testing.T, what string, v T, encode func([]byte, uint64, *T) []byte, decode func([]byte) (uint64, T, error)) {
+	t.Helper()
+	b := encode(nil, 77, &v)
+	call, got, err := decode(b)
+	if err != nil || call != 77 || !reflect.DeepEqual(got, v) {
+		t.Fatalf("%s: round trip of %#v gave call %d, %#v, %v", what, v, call, got, err)
+	}
+	for i := 0; i < len(b); i++ {
+		if _, _, err := decode(b[:i]); err == nil {
+			t.Fatalf("%s: a %d-byte prefix of the %d-byte encoding of %#v decoded", what, i, len(b), v)
+		}
+	}
+	if _, _, err := decode(append(b, 0)); err == nil {
+		t.Fatalf("%s: a trailing byte after %#v was accepted", what, v)
+	}
+}
+
 func TestRequestReplyStateRoundTrip(t *testing.T) {
-	a := vr.RequestArgs{ClientID: -9, RequestNum: 5, Op: []byte("op")}
-	call, a2, err := decodeRequest(appendRequest(nil, 77, &a))
-	if err != nil || call != 77 || !reflect.DeepEqual(a, a2) {
-		t.Fatalf("request: got %d %#v %v", call, a2, err)
+	for _, a := range []vr.RequestArgs{
+		{ClientID: -9, RequestNum: 5, Op: []byte("op")},
+		{ClientID: 1, RequestNum: 2, Op: []byte("op"), Epoch: 3},
+		{ClientID: 4, RequestNum: 6, Epoch: 1, Reconfig: true, Members: []int{0, 1, 2, 3, 4}},
+	} {
+		checkRoundTrip(t, "request", a, appendRequest, decodeRequest)
 	}
-	r := vr.RequestReply{OK: true, Result: []byte("res"), View: 3, Primary: 2}
-	call, r2, err := decodeReply(appendReply(nil, 78, &r))
-	if err != nil || call != 78 || !reflect.DeepEqual(r, r2) {
-		t.Fatalf("reply: got %d %#v %v", call, r2, err)
+	for _, r := range []vr.RequestReply{
+		{OK: true, Result: []byte("res"), View: 3, Primary: 2},
+		{NotPrimary: true, View: 1, Primary: 4, Epoch: 2, Members: []int{2, 3, 4}},
+		{View: 0, Epoch: 1, Members: []int{0, 1, 2}, Err: "the configuration [0 1 2] is already in force"},
+	} {
+		checkRoundTrip(t, "reply", r, appendReply, decodeReply)
 	}
-	s := vr.State{Epoch: 1, View: 2, Status: vr.Recovering, IsPrimary: true, OpNumber: 3, CommitNumber: 4, CheckpointOpNumber: 5, LogLen: 6, LastNormalView: 7, Executed: 8}
-	call, s2, err := decodeState(appendState(nil, 79, &s))
-	if err != nil || call != 79 || !s.Equal(s2) {
-		t.Fatalf("state: got %d %#v %v", call, s2, err)
+	for _, s := range []vr.State{
+		{Epoch: 1, View: 2, Status: vr.Recovering, IsPrimary: true, OpNumber: 3, CommitNumber: 4, CheckpointOpNumber: 5, LogLen: 6, LastNormalView: 7, Executed: 8},
+		{Epoch: 3, View: 1, Status: vr.Normal, IsPrimary: true, OpNumber: 90, CommitNumber: 90, Executed: 90, Members: []int{1, 3, 4}, EpochStart: 60},
+		{Epoch: 2, Status: vr.Transitioning, Retired: true, OpNumber: 60, Members: []int{3, 4, 5}, EpochStart: 60},
+		{Epoch: 2, Status: vr.Standby, Retired: true, Members: []int{3, 4, 5}},
+	} {
+		checkRoundTrip(t, "state", s, appendState, decodeState)
 	}
 	h := hello{Role: roleReplica, ID: 2, NPeer: 3}
 	if h2, err := decodeHello(appendHello(nil, h)); err != nil || h2 != h {
@@ -104,5 +141,62 @@ func TestDecodeHugeCounts(t *testing.T) {
 	b = append(b, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20)
 	if _, err := decodeMessage(b); err == nil {
 		t.Fatal("accepted a message with 2^40 entries in 15 bytes")
+	}
+}
+
+// TestDecodeBadMembers: lists of members longer than maxMembers, or than
+// the bytes left, are rejected with an error before they are allocated,
+// in every kind of frame that carries one; so are flags that are neither
+// 0 nor 1 and unknown request flags.
+func TestDecodeBadMembers(t *testing.T) {
+	many := make([]int, maxMembers+1)
+	for i := range many {
+		many[i] = i
+	}
+	tooMany := []struct {
+		what   string
+		decode func([]byte) error
+		b      []byte
+	}{
+		{"message members", func(b []byte) error { _, err := decodeMessage(b); return err },
+			appendMessage(nil, &vr.Message{Type: vr.MsgStartEpoch, Epoch: 1, Members: many, OldMembers: []int{0}})},
+		{"message old members", func(b []byte) error { _, err := decodeMessage(b); return err },
+			appendMessage(nil, &vr.Message{Type: vr.MsgStartEpoch, Epoch: 1, Members: []int{0}, OldMembers: many})},
+		{"entry members", func(b []byte) error { _, err := decodeMessage(b); return err },
+			appendMessage(nil, &vr.Message{Type: vr.MsgPrepare, Entries: []vr.Entry{{Members: many}}})},
+		{"request members", func(b []byte) error { _, _, err := decodeRequest(b); return err },
+			appendRequest(nil, 1, &vr.RequestArgs{ClientID: 1, RequestNum: 1, Reconfig: true, Members: many})},
+		{"reply members", func(b []byte) error { _, _, err := decodeReply(b); return err },
+			appendReply(nil, 1, &vr.RequestReply{NotPrimary: true, Members: many})},
+		{"state members", func(b []byte) error { _, _, err := decodeState(b); return err },
+			appendState(nil, 1, &vr.State{Members: many})},
+	}
+	for _, tc := range tooMany {
+		if err := tc.decode(tc.b); !errors.Is(err, ErrFrame) || !strings.Contains(err.Error(), "members") {
+			t.Errorf("%s: a list of %d members decoded with error %v; expected ErrFrame naming the members", tc.what, len(many), err)
+		}
+	}
+
+	// A count far beyond the bytes left: a state whose members claim 2^40
+	// entries in a few bytes.
+	st := appendState(nil, 1, &vr.State{})
+	st = append(st[:len(st)-1], 0x80, 0x80, 0x80, 0x80, 0x80, 0x20)
+	if _, _, err := decodeState(st); !errors.Is(err, ErrFrame) {
+		t.Errorf("a state claiming 2^40 members decoded with error %v; expected ErrFrame", err)
+	}
+
+	// Flags: a primary or retired flag of 2, a request flag never defined.
+	for name, s := range map[string]vr.State{"primary": {IsPrimary: true}, "retired": {Retired: true}} {
+		b := appendState(nil, 1, &s)
+		i := bytes.LastIndexByte(b, 2) // zig-zag 1 is the byte 2: the set flag
+		b[i] = 4                       // zig-zag 2
+		if _, _, err := decodeState(b); !errors.Is(err, ErrFrame) {
+			t.Errorf("a state with %s flag 2 decoded with error %v; expected ErrFrame", name, err)
+		}
+	}
+	req := appendRequest(nil, 1, &vr.RequestArgs{ClientID: 1, RequestNum: 1, Op: []byte("x")})
+	req[len(req)-3] = 0x80 // the flags byte: before the epoch and the members
+	if _, _, err := decodeRequest(req); !errors.Is(err, ErrFrame) || !strings.Contains(err.Error(), "request flags") {
+		t.Errorf("a request with unknown flags decoded with error %v; expected ErrFrame naming the flags", err)
 	}
 }

@@ -8,8 +8,9 @@ import (
 )
 
 // Version is the frame format's version; a frame of another version is
-// rejected.
-const Version = 1
+// rejected. Version 2 added the fields of reconfiguration (part E): the
+// members of entries, messages, requests, replies and states.
+const Version = 2
 
 // DefaultMaxFrame is the default size limit of a frame. A checkpoint travels
 // in one frame, so it bounds the service state too.

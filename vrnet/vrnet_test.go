@@ -56,16 +56,17 @@ func (l *logBuf) String() string {
 }
 
 type testCluster struct {
-	t     *testing.T
-	addrs []string
-	reps  []*Replica
-	logs  *logBuf
-	tls   *tls.Config
+	t       *testing.T
+	addrs   []string
+	reps    []*Replica
+	logs    *logBuf
+	tls     *tls.Config
+	members []int // the epoch-0 configuration; nil = every replica
 }
 
-func startCluster(t *testing.T, n int, tlsCfg *tls.Config) *testCluster {
+func startCluster(t *testing.T, n int, tlsCfg *tls.Config, members ...int) *testCluster {
 	t.Helper()
-	tc := &testCluster{t: t, addrs: freeAddrs(t, n), reps: make([]*Replica, n), logs: &logBuf{}, tls: tlsCfg}
+	tc := &testCluster{t: t, addrs: freeAddrs(t, n), reps: make([]*Replica, n), logs: &logBuf{}, tls: tlsCfg, members: members}
 	for i := 0; i < n; i++ {
 		tc.start(i, false)
 	}
@@ -86,7 +87,7 @@ func (tc *testCluster) config(id int) Config {
 
 func (tc *testCluster) start(i int, recovering bool) {
 	tc.t.Helper()
-	r, err := StartReplica(tc.config(i), kvvr.NewStore(), vr.Options{Recovering: recovering})
+	r, err := StartReplica(tc.config(i), kvvr.NewStore(), vr.Options{Recovering: recovering, Members: tc.members})
 	if err != nil {
 		tc.t.Fatal(err)
 	}
@@ -144,6 +145,77 @@ func TestPutGetAndPrimaryCrash(t *testing.T) {
 	}
 	if v, err := ck.GetContext(ctx, "x"); err != nil || v != "123" {
 		t.Fatalf("Get(x) = %q, %v; expected \"123\"", v, err)
+	}
+}
+
+// TestReconfigureOverTCP: a group of three with two standbys moves to the
+// configuration of one old member and the two standbys, over TCP: the
+// request, the epoch messages, the refusal of a repeat, and the states
+// that status reports carry the fields of epochs. The data survives the
+// move, and the new group serves without the two removed replicas.
+func TestReconfigureOverTCP(t *testing.T) {
+	tc := startCluster(t, 5, nil, 0, 1, 2)
+	ck, cl := tc.clerk(tc.config(-1))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := ck.PutContext(ctx, "x", "1"); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	// waitStates polls every replica's status until want holds for each.
+	waitStates := func(what string, want func(i int, st vr.State) bool) {
+		t.Helper()
+		for {
+			ok, seen := true, ""
+			for i := range tc.reps {
+				st, err := cl.Status(ctx, i)
+				seen += fmt.Sprintf("\n  R%d: %+v %v", i, st, err)
+				ok = ok && err == nil && want(i, st)
+			}
+			if ok {
+				return
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("waited 30s for %s; last seen:%s", what, seen)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitStates("R3 and R4 standbys of epoch 0 [0 1 2]", func(i int, st vr.State) bool {
+		return st.Epoch == 0 && slices.Equal(st.Members, []int{0, 1, 2}) && (st.Status == vr.Standby) == (i >= 3)
+	})
+
+	admin, err := NewClient(tc.config(-1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(admin.Close)
+	vc := vr.NewClient(len(tc.addrs), admin)
+	if err := vc.ReconfigureContext(ctx, []int{2, 3, 4}); err != nil {
+		t.Fatalf("Reconfigure([2 3 4]): %v", err)
+	}
+	if members, epoch := vc.Members(); epoch != 1 || !slices.Equal(members, []int{2, 3, 4}) {
+		t.Fatalf("after Reconfigure the client knows epoch %d %v; expected epoch 1 [2 3 4]", epoch, members)
+	}
+	err = vc.ReconfigureContext(ctx, []int{2, 3, 4})
+	if err == nil || !strings.Contains(err.Error(), "already in force") {
+		t.Fatalf("Reconfigure to the configuration in force returned %v; expected the primary's refusal (already in force)", err)
+	}
+	waitStates("epoch 1 [2 3 4] normal, R0 and R1 retired standbys", func(i int, st vr.State) bool {
+		if st.Epoch != 1 || !slices.Equal(st.Members, []int{2, 3, 4}) || st.EpochStart == 0 {
+			return false
+		}
+		if i < 2 {
+			return st.Status == vr.Standby && st.Retired
+		}
+		return st.Status == vr.Normal && !st.Retired
+	})
+	tc.reps[0].Close()
+	tc.reps[1].Close()
+	if err := ck.AppendContext(ctx, "x", "2"); err != nil {
+		t.Fatalf("Append in the new configuration: %v", err)
+	}
+	if v, err := ck.GetContext(ctx, "x"); err != nil || v != "12" {
+		t.Fatalf("Get(x) = %q, %v; expected \"12\"", v, err)
 	}
 }
 

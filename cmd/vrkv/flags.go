@@ -176,6 +176,12 @@ func (c *cmdline) Addr(name, help string, emptyHost bool) *string {
 	}).p
 }
 
+// Members is a list of replica indexes (--members); the command checks
+// them against --cluster with checkMembers.
+func (c *cmdline) Members(name, help string) *[]int {
+	return define(c, name, nil, "", help, parseMembers).p
+}
+
 // Cluster is --cluster: the replicas' addresses. Given neither the flag nor
 // $VRKV_CLUSTER, the command line is wrong; $VRKV_CLUSTER is checked like
 // the flag, and the flag wins over it.
@@ -355,63 +361,89 @@ func checkHostName(h string) error {
 	return nil
 }
 
-// parseAddrs checks a comma-separated list of host:port, at least one, no
-// two the same.
-func parseAddrs(s string) ([]string, error) {
+// parseList checks a comma-separated list of what (address, host, …): at
+// least one entry, none empty, each one that elem accepts, no two the same.
+// elem returns the entry's value and the key that is the same for two
+// spellings of one entry; twice is the error for entry i that repeats
+// entry j.
+func parseList[T any, K comparable](s, what string, elem func(string) (T, K, error), twice func(e string, j, i int) error) ([]T, error) {
 	if strings.TrimSpace(s) == "" {
-		return nil, bad(s, "lists no address")
+		return nil, bad(s, "lists no %s", what)
 	}
-	var addrs []string
-	seen := map[string]int{}
-	for i, a := range strings.Split(s, ",") {
-		a = strings.TrimSpace(a)
-		if a == "" {
-			return nil, bad(s, "has an empty address (entry %d)", i)
+	var list []T
+	seen := map[K]int{}
+	for i, e := range strings.Split(s, ",") {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			return nil, bad(s, "has an empty %s (entry %d)", what, i)
 		}
-		norm, err := parseAddr(a, false)
+		x, key, err := elem(e)
 		if err != nil {
 			return nil, err
 		}
-		if j, ok := seen[norm]; ok {
-			return nil, bad(a, "is listed twice (replicas %d and %d)", j, i)
+		if j, ok := seen[key]; ok {
+			return nil, twice(e, j, i)
 		}
-		seen[norm] = i
-		addrs = append(addrs, a)
+		seen[key] = i
+		list = append(list, x)
 	}
-	return addrs, nil
+	return list, nil
+}
+
+// parseAddrs checks a comma-separated list of host:port, at least one, no
+// two the same.
+func parseAddrs(s string) ([]string, error) {
+	return parseList(s, "address", func(a string) (string, string, error) {
+		norm, err := parseAddr(a, false)
+		return a, norm, err
+	}, func(a string, j, i int) error { return bad(a, "is listed twice (replicas %d and %d)", j, i) })
+}
+
+// parseMembers checks a configuration: comma-separated replica indexes, at
+// least one, none negative, no two the same. Whether each is an index of
+// --cluster is the command's check (checkMembers).
+func parseMembers(s string) ([]int, error) {
+	return parseList(s, "replica", func(e string) (int, int, error) {
+		m, err := strconv.Atoi(e)
+		switch {
+		case err != nil:
+			return 0, 0, bad(e, "is not a replica index (0, 1, 2, …)")
+		case m < 0:
+			return 0, 0, bad(e, "is negative")
+		}
+		return m, m, nil
+	}, func(e string, j, i int) error { return bad(e, "is listed twice (entries %d and %d)", j, i) })
+}
+
+// checkMembers checks a parsed --members against the number of replicas
+// in --cluster (or -n).
+func checkMembers(flagName string, members []int, n int, of string) error {
+	for _, m := range members {
+		if m >= n {
+			return fmt.Errorf("%s: replica %d is not an index of %s, which has %d replicas (0-%d)", flagName, m, of, n, n-1)
+		}
+	}
+	return nil
 }
 
 // parseHosts checks certs --hosts: names or IP addresses, without ports, at
 // least one, no two the same.
 func parseHosts(s string) ([]string, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, bad(s, "lists no host")
-	}
-	var hosts []string
-	seen := map[string]bool{}
-	for i, h := range strings.Split(s, ",") {
-		h = strings.TrimSpace(h)
-		if h == "" {
-			return nil, bad(s, "has an empty host (entry %d)", i)
-		}
-		norm := strings.ToLower(h)
+	return parseList(s, "host", func(h string) (string, string, error) {
 		if a, err := netip.ParseAddr(h); err == nil {
 			if a.Zone() != "" {
-				return nil, bad(h, "has an IPv6 zone, which a certificate cannot name")
+				return "", "", bad(h, "has an IPv6 zone, which a certificate cannot name")
 			}
-			norm = a.String()
-		} else if _, _, err := net.SplitHostPort(h); err == nil {
-			return nil, bad(h, "has a port: list host names or IP addresses only")
-		} else if err := checkHostName(h); err != nil {
-			return nil, bad(h, "is not a host name or IP address (%v)", err)
+			return h, a.String(), nil
 		}
-		if seen[norm] {
-			return nil, bad(h, "is listed twice")
+		if _, _, err := net.SplitHostPort(h); err == nil {
+			return "", "", bad(h, "has a port: list host names or IP addresses only")
 		}
-		seen[norm] = true
-		hosts = append(hosts, h)
-	}
-	return hosts, nil
+		if err := checkHostName(h); err != nil {
+			return "", "", bad(h, "is not a host name or IP address (%v)", err)
+		}
+		return h, strings.ToLower(h), nil
+	}, func(h string, _, _ int) error { return bad(h, "is listed twice") })
 }
 
 // checkTLSDir checks that dir holds what vrnet.LoadTLS(dir, role) needs:

@@ -122,6 +122,14 @@ var cliCases = []struct {
 	{"serve --id 0 --cluster a:7000 --tls OTHERCA", "", `^--tls: ".*otherca" replica.pem does not verify against ca.pem: `},
 	{"serve --id 0 --cluster a:7000 --tls NOCLIENT", "", ""}, // a replica needs no client.pem
 	{"serve --id 0 --cluster a:7000 extra", "", `^unexpected argument "extra": serve takes none$`},
+	{"serve --id 4 --cluster a:1,b:1,c:1,d:1,e:1 --members 0,1,2", "", ""}, // a standby
+	{"serve --id 0 --cluster a:1,b:1,c:1 --members 2,0,1 --recover", "", ""},
+	{"serve --id 0 --cluster a:1,b:1,c:1 --members 0,1,3", "", `^--members: replica 3 is not an index of --cluster, which has 3 replicas \(0-2\)$`},
+	{"serve --id 0 --cluster a:1,b:1,c:1 --members 0,1,1", "", `^--members: "1" is listed twice \(entries 1 and 2\)$`},
+	{"serve --id 0 --cluster a:1,b:1,c:1 --members 0,-1", "", `^--members: "-1" is negative$`},
+	{"serve --id 0 --cluster a:1,b:1,c:1 --members 0,b", "", `^--members: "b" is not a replica index \(0, 1, 2, …\)$`},
+	{"serve --id 0 --cluster a:1,b:1,c:1 --members 0,,1", "", `^--members: "0,,1" has an empty replica \(entry 1\)$`},
+	{"serve --id 0 --cluster a:1,b:1,c:1 --members ", "", `^--members: "" lists no replica$`},
 	{"serve --id 0 --cluster a:7000 --verbose", "", `^unknown flag: -verbose$`},
 
 	// get, put, append
@@ -160,8 +168,25 @@ var cliCases = []struct {
 	{"status --cluster a:7000 --tls JUNKCA", "", `^--tls: .*ca.pem holds no PEM certificate$`},
 	{"status --cluster a:7000 now", "", `^unexpected argument "now": status takes none$`},
 
+	// reconfigure
+	{"reconfigure --cluster a:1,b:1,c:1,d:1,e:1 --members 2,3,4", "", ""},
+	{"reconfigure --members 0 --timeout 5s --tls GOOD", "a:1,b:1", ""},
+	{"reconfigure --cluster a:1,b:1,c:1", "", `^--members is required$`},
+	{"reconfigure --members 0,1", "", `^--cluster is required`},
+	{"reconfigure --cluster a:1,b:1,c:1 --members 1,3", "", `^--members: replica 3 is not an index of --cluster, which has 3 replicas \(0-2\)$`},
+	{"reconfigure --cluster a:1,b:1,c:1 --members 2,2", "", `^--members: "2" is listed twice \(entries 0 and 1\)$`},
+	{"reconfigure --cluster a:1,b:1,c:1 --members ", "", `^--members: "" lists no replica$`},
+	{"reconfigure --cluster a:1,b:1,c:1 --members 0,x", "", `^--members: "x" is not a replica index`},
+	{"reconfigure --cluster a:1,bogus --members 0", "", `^--cluster: "bogus" is not host:port \(missing port\)$`},
+	{"reconfigure --cluster a:1 --members 0 --timeout 0s", "", `^--timeout: "0s" is not positive$`},
+	{"reconfigure --cluster a:1 --members 0 --tls NOCLIENT", "", `^--tls: ".*noclient" has no client.pem`},
+	{"reconfigure --cluster a:1 --members 0 now", "", `^unexpected argument "now": reconfigure takes none$`},
+
 	// cluster
 	{"cluster", "", ""},
+	{"cluster -n 5 --members 0,1,2", "", ""},
+	{"cluster -n 3 --members 1,3", "", `^--members: replica 3 is not an index of -n, which has 3 replicas \(0-2\)$`},
+	{"cluster --members 0,0", "", `^--members: "0" is listed twice`},
 	{"cluster -n 5 --base-port 9000 --tls GOOD --checkpoint 0 --log-level warn", "", ""},
 	{"cluster --tls MISSING", "", ""}, // generated there
 	{"cluster --tls EMPTY", "", ""},
@@ -304,6 +329,9 @@ func TestCLIUsageErrors(t *testing.T) {
 		{[]string{"get", "--cluster", "127.0.0.1:1", "--timeout", "0s", "k"}, "", `vrkv get: --timeout: "0s" is not positive`},
 		{[]string{"status", "--cluster", "127.0.0.1:1", "--tls", dir}, "", `vrkv status: --tls: "` + dir + `" has no ca.pem (vrkv certs makes it)`},
 		{[]string{"cluster", "-n", "0"}, "", `vrkv cluster: -n: "0" is not positive`},
+		{[]string{"reconfigure", "--cluster", "127.0.0.1:1,127.0.0.1:2", "--members", "0,2"}, "",
+			`vrkv reconfigure: --members: replica 2 is not an index of --cluster, which has 2 replicas (0-1)`},
+		{[]string{"serve", "--id", "0", "--cluster", "127.0.0.1:1", "--members", "0,0"}, "", `vrkv serve: --members: "0" is listed twice (entries 0 and 1)`},
 		{[]string{"bogus"}, "", `vrkv: unknown command "bogus" (vrkv help lists them)`},
 	} {
 		cmd := exec.Command(bin, tc.args...)

@@ -143,9 +143,7 @@ func (l *Log) Restored(replica, life, n int, h uint64) {
 // Message checks the committed prefix of a log a replica sends: the ops up to
 // the sender's commit-number (that it holds).
 func (l *Log) Message(m *vr.Message) {
-	switch m.Type {
-	case vr.MsgPrepare, vr.MsgDoViewChange, vr.MsgStartView, vr.MsgNewState, vr.MsgRecoveryResponse:
-	default:
+	if !CarriesLog(m.Type) {
 		return
 	}
 	if m.Checkpoint != nil {
@@ -162,6 +160,61 @@ func (l *Log) Message(m *vr.Message) {
 			return
 		}
 	}
+}
+
+// What the Log already knows. Each says that the call it names would change
+// nothing and report nothing: a caller that keeps one Log per state (the
+// search) copies its Log only for news.
+
+// KnowsApplied: Applied(_, _, n, key, h) would change nothing.
+func (l *Log) KnowsApplied(n int, key, h uint64) bool {
+	return n >= 0 && n < len(l.ops) && l.ops[n] == key && l.hashes[n] == h
+}
+
+// KnowsRestored: Restored(_, _, n, h) would change nothing.
+func (l *Log) KnowsRestored(n int, h uint64) bool {
+	return n >= 0 && n < len(l.hashes) && l.hashes[n] == h
+}
+
+// KnowsMessage: Message(m) would change nothing (every committed op m
+// carries, and its checkpoint's hash, are known, and agree).
+func (l *Log) KnowsMessage(m *vr.Message) bool {
+	if !CarriesLog(m.Type) {
+		return true
+	}
+	if m.Checkpoint != nil {
+		n, h, ok := DecodeResult(m.Checkpoint.State)
+		if !ok || n != m.Checkpoint.OpNumber || !l.KnowsRestored(n, h) {
+			return false
+		}
+	}
+	end := min(m.CommitNumber, m.LogStart+len(m.Entries))
+	if end > m.LogStart && (end >= len(l.ops) || m.LogStart < 0) {
+		return false
+	}
+	for n := m.LogStart + 1; n <= end; n++ {
+		if l.ops[n] != EntryKey(&m.Entries[n-m.LogStart-1]) {
+			return false
+		}
+	}
+	return true
+}
+
+// KnowsPrimary: Primary(view, replica, life) would change nothing. (Part
+// E: PrimaryIn keys views by check.ViewKey, which is the view in epoch 0.)
+func (l *Log) KnowsPrimary(view, replica, life int) bool {
+	prev, ok := l.primaries[view]
+	return ok && prev == uint64(replica)<<32|uint64(life)
+}
+
+// CarriesLog: messages of type t carry a log, or a piece of one, whose
+// committed prefix Message checks.
+func CarriesLog(t vr.MsgType) bool {
+	switch t {
+	case vr.MsgPrepare, vr.MsgDoViewChange, vr.MsgStartView, vr.MsgNewState, vr.MsgRecoveryResponse:
+		return true
+	}
+	return false
 }
 
 // Primary records that replica's life is a normal primary of view (of
