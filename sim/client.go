@@ -23,11 +23,16 @@ type client struct {
 	minPos      int // linearizability: request seq must land after this op-number
 	completed   int
 	maxLatency  int
+	admin       bool // Part E: the administrator, whose requests are RECONFIGURATIONs (reconfig.go)
 }
 
 func (s *Sim) node(c *client) int { return s.cfg.Replicas + c.idx }
 
 func (s *Sim) tickClient(c *client) {
+	if c.admin {
+		s.tickAdmin(c)
+		return
+	}
 	if !c.outstanding {
 		if s.liveness || s.now < c.nextAt {
 			return
@@ -63,6 +68,10 @@ func (s *Sim) sendRequest(c *client, to int) {
 
 // onClientMessage is a REPLY or NOTPRIMARY arriving at client c.
 func (s *Sim) onClientMessage(c *client, m *vr.Message) {
+	if c.admin {
+		s.onAdminMessage(c, m)
+		return
+	}
 	switch m.Type {
 	case vr.MsgReply:
 		if m.RequestNum < 1 || m.RequestNum > c.seq {
@@ -94,7 +103,7 @@ func (s *Sim) onClientMessage(c *client, m *vr.Message) {
 		if s.opts.Events != nil {
 			s.emit(Event{Kind: EvReturn, Client: c.idx, Request: c.seq, OpNumber: n, Invoked: c.invokedAt, From: s.node(c)})
 		}
-	case vr.MsgNotPrimary:
+	case vr.MsgNotPrimary, vr.MsgNewEpoch: // (Part E: NEWEPOCH, from a replica of a newer epoch, says the same)
 		if !c.outstanding || m.RequestNum != c.seq {
 			return
 		}

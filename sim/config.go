@@ -53,6 +53,13 @@ type Config struct {
 	// isolated until the others converge on a higher view, then let back
 	// (liveness.go). The graded sweeps switch it on (ForPart).
 	Failover bool
+
+	// Reconfiguration (Part E, reconfig.go; WithReconfig): Replicas counts
+	// every peer and Members is the epoch-0 configuration (nil: every
+	// peer); the others start as standbys. An administrator asks for a new
+	// configuration with this probability per tick (0: never).
+	Members      []int
+	ReconfigRate float64
 }
 
 // maxDelaySpan bounds every delay: the network's timing wheel has this many slots.
@@ -137,6 +144,9 @@ const (
 func livenessBound(c Config) int {
 	t := c.ViewChangeTicks
 	b := c.LongDelayMax + c.MaxDelay*8 + 30*t + 4*c.ClientTimeout
+	if c.ReconfigRate > 0 {
+		b += 30 * t // a reconfiguration in flight completes: new members fetch the state, view changes in the new epoch
+	}
 	if c.LivenessDropRate > 0 {
 		b *= 2
 	}
@@ -151,7 +161,7 @@ func (c Config) String() string {
 		c.Replicas, c.Clients, c.CheckpointEvery, c.MaxBatchOps, c.HeartbeatTicks, c.ViewChangeTicks, c.SafetyTicks, c.LivenessTicks,
 		c.MinDelay, c.MaxDelay, c.LongDelayRate, c.LongDelayMax, c.DropRate, c.DupRate, c.LivenessDropRate,
 		c.CrashRate, c.PrimaryCrashBias, c.MinDown, c.MaxDown, c.PartitionRate, c.MinPartition, c.MaxPartition,
-		c.ThinkMax, c.ClientTimeout)
+		c.ThinkMax, c.ClientTimeout) + c.reconfigString()
 }
 
 // NoFaults switches every fault of c off: no crashes, partitions, loss,

@@ -27,5 +27,9 @@
 // at most one normal primary per view. Optional protocol-rule checks
 // (Config.Conformance) also watch what each replica sends.
 //
+// With reconfigurations (Part E; WithReconfig, ForPart("E")), a seed also
+// runs standbys and an administrator that moves the group between
+// configurations, and the checks cover epochs (reconfig.go).
+//
 // Time is simulated: one tick is 10 ms of simulated time (vr.Node's tick).
 package sim

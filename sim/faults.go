@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"vrlab/sim/check"
 	"vrlab/vr"
 )
 
@@ -53,7 +54,7 @@ func (s *Sim) injectFaults() {
 			victim = s.rng.IntN(cfg.Replicas)
 		}
 		sl := s.reps[victim]
-		if sl.up && (sl.prev.Status == vr.Recovering || s.down() < cfg.f()) {
+		if sl.up && (s.rc != nil && s.mayCrash(victim) || s.rc == nil && (sl.prev.Status == vr.Recovering || s.down() < cfg.f())) { // Part E: per configuration (reconfig.go)
 			s.crash(victim)
 		}
 	}
@@ -73,12 +74,13 @@ func (s *Sim) injectFaults() {
 	}
 }
 
-// currentPrimary is the replica that is normal primary in the highest view, or -1.
+// currentPrimary is the replica that is normal primary in the highest view
+// (of the highest epoch), or -1.
 func (s *Sim) currentPrimary() int {
 	best, view := -1, -1
 	for i, sl := range s.reps {
-		if sl.up && sl.prev.IsPrimary && sl.prev.View > view {
-			best, view = i, sl.prev.View
+		if k := check.ViewKey(sl.prev.Epoch, sl.prev.View); sl.up && sl.prev.IsPrimary && k > view {
+			best, view = i, k
 		}
 	}
 	return best

@@ -103,6 +103,9 @@ func (s *Sim) heal() {
 // converged: no client waits, and every replica is normal in one view with
 // every op it holds executed, and holds every committed op.
 func (s *Sim) converged() bool {
+	if s.rc != nil {
+		return s.convergedEpochs() // Part E: members of the newest epoch (reconfig.go)
+	}
 	for _, c := range s.clients {
 		if c.outstanding {
 			return false
@@ -145,7 +148,7 @@ func (s *Sim) describe() string {
 			continue
 		}
 		st := sl.prev
-		fmt.Fprintf(&b, "R%d(life %d) %v v%d v'%d n%d k%d x%d ckpt%d; ", i, sl.life, st.Status, st.View, st.LastNormalView, st.OpNumber, st.CommitNumber, st.Executed, st.CheckpointOpNumber)
+		fmt.Fprintf(&b, "R%d(life %d) %v e%d v%d v'%d n%d k%d x%d ckpt%d; ", i, sl.life, st.Status, st.Epoch, st.View, st.LastNormalView, st.OpNumber, st.CommitNumber, st.Executed, st.CheckpointOpNumber)
 	}
 	for _, c := range s.clients {
 		if c.outstanding {

@@ -347,7 +347,7 @@ func (pb *pageBuilder) page(res Result, extra string, ho HTMLOptions) *page {
 	for i := 0; i < cfg.Replicas; i++ {
 		p.Lanes = append(p.Lanes, "R"+itoa(i))
 	}
-	for c := 0; c < cfg.Clients; c++ {
+	for c := 0; c < cfg.Clients+adminNodes(cfg); c++ { // Part E: the administrator's lane last
 		p.Lanes = append(p.Lanes, "c"+itoa(c))
 	}
 	if f := res.Failure; f != nil {

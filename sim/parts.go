@@ -3,7 +3,7 @@ package sim
 import "fmt"
 
 // Parts are the lab parts the simulator can be limited to (ForPart).
-const Parts = "ABCD"
+const Parts = "ABCDE"
 
 // ForPart limits a drawn configuration to what the code of lab part part (and
 // the parts before it) handles, so that a graded test can run the simulator
@@ -14,6 +14,9 @@ const Parts = "ABCD"
 //   - B: clients too (the log, state transfer); still no crashes.
 //   - C: crashes and diskless recovery too; still no checkpoints.
 //   - D: checkpoints too: every seed checkpoints.
+//   - E: reconfigurations too (WithReconfig): every seed has standbys and
+//     an administrator that moves the group between configurations;
+//     checkpoints on or off as drawn.
 //
 // Every part also requires a failover after convergence (Config.Failover):
 // without clients, code that never changes view would otherwise converge.
@@ -22,9 +25,9 @@ const Parts = "ABCD"
 // timing and fault mix (swarm testing) within the part's limits.
 func ForPart(part string) (func(*Config), error) {
 	switch part {
-	case "A", "B", "C", "D":
+	case "A", "B", "C", "D", "E":
 	default:
-		return nil, fmt.Errorf("sim: unknown part %q (want one of A, B, C, D)", part)
+		return nil, fmt.Errorf("sim: unknown part %q (want one of A, B, C, D, E)", part)
 	}
 	return func(c *Config) {
 		if part == "A" {
@@ -34,10 +37,16 @@ func ForPart(part string) (func(*Config), error) {
 			c.CrashRate = 0
 		}
 		switch {
+		case part == "E":
 		case part != "D":
 			c.CheckpointEvery = 0
 		case c.CheckpointEvery == 0:
 			c.CheckpointEvery = 1 + int(uint64(c.Seed)%24)
+		}
+		if part == "E" {
+			WithReconfig(c)
+		} else {
+			NoReconfig(c)
 		}
 		c.Failover = true
 		c.LivenessTicks = livenessBound(*c)

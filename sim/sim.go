@@ -47,6 +47,9 @@ type Stats struct {
 	Partitions   int
 	MaxView      int
 	MaxLatency   int // ticks, the slowest client request
+	Reconfigs    int // Part E: reconfigurations the administrator saw accepted
+	Refused      int // Part E: its requests refused, as they had to be
+	MaxEpoch     int // Part E: the highest epoch a replica reached
 }
 
 // Faults is the number of faults injected.
@@ -71,6 +74,9 @@ func (st *Stats) add(o Stats) {
 	st.Partitions += o.Partitions
 	st.MaxView = max(st.MaxView, o.MaxView)
 	st.MaxLatency = max(st.MaxLatency, o.MaxLatency)
+	st.Reconfigs += o.Reconfigs
+	st.Refused += o.Refused
+	st.MaxEpoch = max(st.MaxEpoch, o.MaxEpoch)
 }
 
 // Result is the outcome of one seed.
@@ -125,7 +131,7 @@ type Sim struct {
 
 	partUntil int // active partition ends at this tick; 0 = none
 
-	okSent map[int][]int // view → by replica, the highest PREPAREOK it sent in that view (any life)
+	okSent map[int][]int // check.ViewKey(epoch, view) → by replica, the highest PREPAREOK it sent in that view (any life)
 
 	stats   Stats
 	failure *Failure
@@ -133,6 +139,8 @@ type Sim struct {
 	h       uint64 // trace hash
 
 	msgID int // the last message ID handed out (only with Options.Events)
+
+	rc *reconfigs // Part E (reconfig.go); nil: no reconfigurations
 }
 
 // Run simulates cfg's seed to the end and reports the result.
@@ -161,13 +169,14 @@ func newSim(cfg Config, opts Options) *Sim {
 		h:          0xcbf29ce484222325,
 	}
 	s.chk = check.NewLog(func(name, msg string) { s.failf(name, "%s", msg) }, s.who)
-	s.net.init(cfg.Replicas + cfg.Clients)
+	s.net.init(cfg.Replicas + cfg.Clients + adminNodes(cfg)) // Part E: the administrator is a client node after the others
 	s.net.minDelay, s.net.maxDelay = cfg.MinDelay, cfg.MaxDelay
 	s.net.longRate, s.net.longMax = cfg.LongDelayRate, max(cfg.LongDelayMax, cfg.MaxDelay)
 	s.net.drop, s.net.dup = cfg.DropRate, cfg.DupRate
 	if s.trace != nil {
 		s.tracef("config  seed %d: %v", cfg.Seed, cfg)
 	}
+	s.initReconfig() // Part E
 	for i := 0; i < cfg.Replicas; i++ {
 		s.reps = append(s.reps, &replica{})
 		s.start(i, false)
@@ -180,6 +189,7 @@ func newSim(cfg Config, opts Options) *Sim {
 		s.clients = append(s.clients, c)
 		s.clientByID[c.id] = c
 	}
+	s.addAdmin() // Part E
 	return s
 }
 
@@ -236,7 +246,12 @@ func (s *Sim) start(i int, recovering bool) {
 		HeartbeatTicks:  s.cfg.HeartbeatTicks,
 		ViewChangeTicks: s.cfg.ViewChangeTicks,
 		MaxBatchOps:     s.cfg.MaxBatchOps,
+		Members:         s.cfg.Members, // Part E: nil, or the epoch-0 configuration
 	}
+	if recovering && s.restartsAsStandby(i) {
+		opts.Recovering = false // Part E: a standby had no state to lose
+	}
+	s.newLife(i, opts.Recovering)
 	r, err := vr.NewReplica(i, s.cfg.Replicas, sl.sm, opts)
 	if err != nil {
 		s.failf("setup", "NewReplica(%d): %v", i, err)
@@ -250,7 +265,7 @@ func (s *Sim) start(i int, recovering bool) {
 	sl.r, sl.up = r, true
 	sl.prev = r.State()
 	if sl.prev.IsPrimary {
-		s.chk.Primary(sl.prev.View, i, sl.life)
+		s.chk.PrimaryIn(sl.prev.Epoch, sl.prev.View, i, sl.life)
 	}
 	sl.svcFrom = map[int]uint32{}
 	sl.lastSVC = s.now
@@ -305,16 +320,22 @@ func (s *Sim) after(i int, in *vr.Message) {
 	if s.failure != nil {
 		return
 	}
-	if st.Executed != sl.sm.Count {
+	if s.rc != nil {
+		if s.observeEpochs(i, in, prev, st, out); s.failure != nil {
+			return
+		}
+	}
+	// (Part E: the service does not see RECONFIGURATIONs.)
+	if st.Executed != sl.sm.Count && !s.reconfigGap(sl.sm.Count, st.Executed) {
 		s.failf("order", "%s reports op %d executed but its service applied %d ops", s.who(i, sl.life), st.Executed, sl.sm.Count)
 		return
 	}
-	if st.View < prev.View || st.CommitNumber < prev.CommitNumber || st.Executed < prev.Executed {
-		s.failf("order", "%s went back: view %d→%d, commit-number %d→%d, executed %d→%d", s.who(i, sl.life), prev.View, st.View, prev.CommitNumber, st.CommitNumber, prev.Executed, st.Executed)
+	if check.ViewKey(st.Epoch, st.View) < check.ViewKey(prev.Epoch, prev.View) || st.CommitNumber < prev.CommitNumber || st.Executed < prev.Executed {
+		s.failf("order", "%s went back: epoch %d→%d, view %d→%d, commit-number %d→%d, executed %d→%d", s.who(i, sl.life), prev.Epoch, st.Epoch, prev.View, st.View, prev.CommitNumber, st.CommitNumber, prev.Executed, st.Executed)
 		return
 	}
-	if st.IsPrimary && (!prev.IsPrimary || prev.View != st.View) {
-		s.chk.Primary(st.View, i, sl.life)
+	if st.IsPrimary && (!prev.IsPrimary || prev.View != st.View || prev.Epoch != st.Epoch) {
+		s.chk.PrimaryIn(st.Epoch, st.View, i, sl.life)
 		s.stats.MaxView = max(s.stats.MaxView, st.View)
 	}
 	if s.cfg.Conformance {
@@ -330,10 +351,11 @@ func (s *Sim) after(i int, in *vr.Message) {
 		case vr.MsgStartViewChange:
 			sl.lastSVC = s.now
 		case vr.MsgPrepareOK:
-			oks := s.okSent[m.View]
+			vk := check.ViewKey(m.Epoch, m.View)
+			oks := s.okSent[vk]
 			if oks == nil {
 				oks = make([]int, s.cfg.Replicas)
-				s.okSent[m.View] = oks
+				s.okSent[vk] = oks
 			}
 			oks[i] = max(oks[i], m.OpNumber)
 		}
@@ -391,7 +413,10 @@ func (s *Sim) deliver(env *envelope) {
 		s.stats.PreparedOps += len(m.Entries)
 	}
 	if m.Type == vr.MsgStartViewChange {
-		sl.svcFrom[m.View] |= 1 << uint(m.From)
+		sl.svcFrom[check.ViewKey(m.Epoch, m.View)] |= 1 << uint(m.From)
+	}
+	if m.Type == vr.MsgEpochStarted && s.rc != nil {
+		s.noteEpochStarted(env.to, m) // Part E
 	}
 	s.stepReplica(env.to, m)
 }

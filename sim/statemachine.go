@@ -14,6 +14,9 @@ type counterSM struct {
 }
 
 func (c *counterSM) Apply(op []byte) []byte {
+	if c.s.rc != nil {
+		c.Count = c.s.opBefore(c.replica, c.Count) // Part E: op-numbers count RECONFIGURATIONs, which the service never sees
+	}
 	key, result := c.Next(op)
 	c.s.chk.Applied(c.replica, c.life, c.Count, key, c.Hash)
 	return result

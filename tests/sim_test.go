@@ -3,8 +3,10 @@ package tests
 // The graded simulator sweeps, one per part: the deterministic simulator
 // (sim/, VR-PROTOCOL.md §9) runs your Replica — the same code the other
 // tests run — over a fixed list of seeds, each limited to what the part has
-// built so far (sim.ForPart): A has no clients, A and B no crashes, only D
-// checkpoints. Every seed injects loss, duplicates, delays and partitions,
+// built so far (sim.ForPart): A has no clients, A and B no crashes, D always
+// checkpoints, and E adds reconfigurations: standbys and an administrator
+// that moves the group between configurations (add, remove, replace, change
+// f). Every seed injects loss, duplicates, delays and partitions,
 // checks safety after every event, then heals everything and requires the
 // group to converge, to fail over from an isolated primary, and to converge
 // again. A failure replays exactly from its seed.
@@ -23,6 +25,7 @@ func TestSimSweepA(t *testing.T) { simSweep(t, "A", 600) }
 func TestSimSweepB(t *testing.T) { simSweep(t, "B", 400) }
 func TestSimSweepC(t *testing.T) { simSweep(t, "C", 400) }
 func TestSimSweepD(t *testing.T) { simSweep(t, "D", 400) }
+func TestSimSweepE(t *testing.T) { simSweep(t, "E", 250) }
 
 // simSweep runs seeds 1..seeds limited to part and reports each failing seed
 // with the command that replays it.

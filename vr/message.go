@@ -105,7 +105,8 @@ type Message struct {
 	// Members, replacing OldMembers; a NEWEPOCH
 	// to a client carries Members only. NOTPRIMARY carries Members too, so a
 	// client learns the configuration. GETSTATE with Members: a new
-	// member of that configuration asks for the epoch's committed state.
+	// member of that configuration asks for the epoch's committed state;
+	// NEWSTATE with Members answers it, and only a joining member takes it.
 	// REPLY: Err says why a RECONFIGURATION was refused.
 	Members    []int
 	OldMembers []int

@@ -113,6 +113,12 @@ func (r *Replica) executeReconfiguration(op int, e Entry) {
 		}
 	}
 	switch {
+	case contains(r.config, r.id) && r.lostState:
+		// It recovered in the old epoch with this RECONFIGURATION pending:
+		// an earlier life may have been a member of the new epoch already,
+		// with promises this one does not know. Recover them from it.
+		r.status = Recovering
+		r.startRecovery()
 	case contains(r.config, r.id):
 		// A member of both: it holds the state up to op, so it is normal in
 		// view 0 of the new epoch at once.
@@ -203,6 +209,14 @@ func (r *Replica) onStartEpoch(m Message) {
 		r.joinEpoch(m)
 		return
 	}
+	if m.Epoch < r.epoch {
+		// A leaving replica of an older epoch still resending: it would
+		// wait for EPOCHSTARTED for ever. Tell it of this epoch.
+		ne := r.startEpochMessage()
+		ne.Type = MsgNewEpoch
+		r.send(m.From, ne)
+		return
+	}
 	if m.Epoch == r.epoch && r.status == Normal && !contains(r.config, m.From) {
 		r.send(m.From, Message{Type: MsgEpochStarted})
 	}
@@ -245,8 +259,12 @@ func (r *Replica) joinEpoch(m Message) {
 	case !contains(r.config, r.id):
 		r.status = Standby
 		r.retired = wasMember
-	case r.status == Recovering:
-		r.startRecovery() // it lost its state: recover it from the new group
+	case r.status == Recovering || r.lostState:
+		// It lost its state (and may have been a member of this epoch in
+		// an earlier life, a standby in between): recover it from the new
+		// group; joining as a new member would forget its promises.
+		r.status = Recovering
+		r.startRecovery()
 	default:
 		r.status = Transitioning
 		r.stateTransferTry = m.From
@@ -297,7 +315,7 @@ func (r *Replica) onJoinGetState(m Message) {
 	}
 	k := r.committedPoint()
 	from := min(m.OpNumber, k)
-	reply := Message{Type: MsgNewState, OpNumber: k, CommitNumber: k}
+	reply := Message{Type: MsgNewState, OpNumber: k, CommitNumber: k, Members: r.config}
 	if from < r.logStart {
 		from = r.logStart
 		reply.Checkpoint = r.checkpoint

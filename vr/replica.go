@@ -39,6 +39,7 @@ type Replica struct {
 	epochStartedSent bool   // new member: EPOCHSTARTED sent for this epoch
 	epochAskedAt     int    // tick at which a newer epoch's sender was last asked about it
 	viewStartOp      int    // op-number when this replica last became normal: a primary's inherited log ends here
+	lostState        bool   // this life began recovering and has not been normal since, or only with a RECONFIGURATION pending: it enters a newer epoch by recovery
 
 	// Timers, in ticks.
 	now        int // ticks since start
@@ -137,6 +138,7 @@ func NewReplica(id, npeers int, sm StateMachine, opts Options) (*Replica, error)
 	switch {
 	case opts.Recovering:
 		r.status = Recovering
+		r.lostState = true
 		r.startRecovery()
 	case !contains(config, id):
 		r.status = Standby // until a STARTEPOCH names it (part E)
@@ -239,7 +241,7 @@ func (r *Replica) Step(m Message) error {
 	case MsgNewState:
 		if r.status == Transitioning {
 			r.onJoinNewState(m)
-		} else {
+		} else if m.Members == nil { // an answer to a joining member's GETSTATE is for a joining member only
 			r.onNewState(m)
 		}
 	case MsgRecovery:

@@ -187,6 +187,7 @@ func (r *Replica) onStartView(m Message) {
 // enterNormal makes this replica normal in its current view.
 func (r *Replica) enterNormal() {
 	r.status = Normal
+	r.lostState = r.lostState && r.reconfigPending() // (part E) it recovered the old epoch only
 	r.lastNormalView = r.view
 	r.failedViewChanges = 0
 	r.viewStartOp = r.opNumber

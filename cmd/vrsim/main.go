@@ -38,7 +38,7 @@ func main() {
 		batch    = flag.Int("batch", -1, "override: vr.Options.MaxBatchOps (1 = batching off, 0 = default)")
 		noFaults = flag.Bool("nofaults", false, "override: no crashes, partitions, loss, duplicates or long delays")
 		noConf   = flag.Bool("noconformance", false, "check only end-to-end safety and liveness, not the protocol-rule checks")
-		part     = flag.String("part", "", "limit every seed to lab `part` A, B, C or D (A: no clients; A, B: no crashes; D: checkpoints)")
+		part     = flag.String("part", "", "limit every seed to lab `part` A, B, C, D or E (A: no clients; A, B: no crashes; D: checkpoints; E: reconfigurations)")
 		html     = flag.String("html", "", "with -seed, write the run's space-time diagram to this HTML `file`")
 		htmlFrom = flag.Int("html-from", 0, "with -html, the first `tick` shown (default: 2000 ticks before a failure, or tick 1)")
 		htmlTo   = flag.Int("html-to", 0, "with -html, the last `tick` shown (default: the failure, or tick 2000)")

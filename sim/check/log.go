@@ -29,7 +29,9 @@ type Log struct {
 	hashes []uint64 // op-number → log hash after it; 0 = not yet known
 	where  map[uint64]int
 
-	primaries map[int]uint64 // view → replica<<32 | life of its normal primary
+	primaries map[int]uint64 // ViewKey(epoch, view) → replica<<32 | life of its normal primary
+
+	epochs []epochInfo // Part E: by epoch, its start and configuration (epochs.go)
 
 	// MaxCompleted is the highest op-number of a completed client request:
 	// a request invoked later must land after it (real-time order).
@@ -47,7 +49,8 @@ func NewLog(fail func(check, msg string), who func(replica, life int) string) *L
 func (l *Log) Clone(fail func(check, msg string), who func(replica, life int) string) *Log {
 	c := &Log{fail: fail, who: who, MaxCompleted: l.MaxCompleted,
 		ops: append([]uint64(nil), l.ops...), hashes: append([]uint64(nil), l.hashes...),
-		where: make(map[uint64]int, len(l.where)), primaries: make(map[int]uint64, len(l.primaries))}
+		where: make(map[uint64]int, len(l.where)), primaries: make(map[int]uint64, len(l.primaries)),
+		epochs: append([]epochInfo(nil), l.epochs...)}
 	for k, v := range l.where {
 		c.where[k] = v
 	}
@@ -110,7 +113,7 @@ func (l *Log) Committed(n int, key uint64, what func() string) bool {
 	}
 	l.ops[n] = key
 	l.where[key] = n
-	return true
+	return l.committedEpochOp(n)
 }
 
 // HashAt records that the log hash after op n is h, as seen by what.
@@ -153,7 +156,7 @@ func (l *Log) Message(m *vr.Message) {
 	end := min(m.CommitNumber, m.LogStart+len(m.Entries))
 	for n := m.LogStart + 1; n <= end; n++ {
 		e := &m.Entries[n-m.LogStart-1]
-		if !l.Committed(n, DecodeOp(e.Op), func() string { return m.String() }) {
+		if !l.Committed(n, EntryKey(e), func() string { return m.String() }) {
 			return
 		}
 	}
@@ -190,14 +193,15 @@ func (l *Log) KnowsMessage(m *vr.Message) bool {
 		return false
 	}
 	for n := m.LogStart + 1; n <= end; n++ {
-		if l.ops[n] != DecodeOp(m.Entries[n-m.LogStart-1].Op) {
+		if l.ops[n] != EntryKey(&m.Entries[n-m.LogStart-1]) {
 			return false
 		}
 	}
 	return true
 }
 
-// KnowsPrimary: Primary(view, replica, life) would change nothing.
+// KnowsPrimary: Primary(view, replica, life) would change nothing. (Part
+// E: PrimaryIn keys views by check.ViewKey, which is the view in epoch 0.)
 func (l *Log) KnowsPrimary(view, replica, life int) bool {
 	prev, ok := l.primaries[view]
 	return ok && prev == uint64(replica)<<32|uint64(life)
@@ -213,15 +217,9 @@ func CarriesLog(t vr.MsgType) bool {
 	return false
 }
 
-// Primary records that replica's life is a normal primary of view.
-func (l *Log) Primary(view, replica, life int) {
-	id := uint64(replica)<<32 | uint64(life)
-	if prev, ok := l.primaries[view]; !ok {
-		l.primaries[view] = id
-	} else if prev != id {
-		l.failf("one-primary", "two normal primaries of view "+itoa(view)+": "+l.who(int(prev>>32), int(prev&0xffffffff))+" and "+l.who(replica, life))
-	}
-}
+// Primary records that replica's life is a normal primary of view (of
+// epoch 0; PrimaryIn for any epoch).
+func (l *Log) Primary(view, replica, life int) { l.PrimaryIn(0, view, replica, life) }
 
 // Reply checks a client's reply for request reqNum: its result must be the
 // canonical op-number and log hash of that request's op. It returns the

@@ -24,6 +24,9 @@ func OpReqNum(key uint64) int { return int(key & (1<<40 - 1)) }
 
 // OpName is "c<client>.<request>", how traces and messages name an op.
 func OpName(key uint64) string {
+	if IsReconfig(key) {
+		return "RECONFIGURATION#" + hex(key)[12:] // Part E (epochs.go)
+	}
 	return "c" + itoa(OpClient(key)) + "." + itoa(OpReqNum(key))
 }
 
