@@ -115,26 +115,27 @@ TestMultiJoinLeaveSC                  SC   10
 TestAgreeAfterPrimaryCrashSC          SC   10
 TestUnreliableSC                      SC   10
 # Part E: reconfiguration with epochs.
-TestGrowE                             E    5
+TestGrowE                             E    4
 TestShrinkE                           E    4
-TestLeavingServesStateE               E    7
+TestLeavingServesStateE               E    6
 TestReplacePrimaryE                   E    4
 TestReplaceAllE                       E    4
 TestChangeFE                          E    4
-TestUnreliableReconfigE               E    6
-TestOldPrimaryCrashPreparedE          E    7
-TestOldPrimaryCrashCommittedE         E    7
-TestPartitionedNewReplicasE           E    7
+TestUnreliableReconfigE               E    5
+TestOldPrimaryCrashPreparedE          E    6
+TestOldPrimaryCrashCommittedE         E    6
+TestPartitionedNewReplicasE           E    6
 TestStaleClientE                      E    4
-TestRemovedReplicaQuietE              E    6
+TestRemovedReplicaQuietE              E    5
 TestSecondReconfigRefusedE            E    5
 TestSleeperE                          E    4
 TestNewPrimaryDeadE                   E    4
 TestInheritedOpsE                     E    5
 TestBadReconfigE                      E    3
-TestKVReconfigE                       E    7
+TestKVReconfigE                       E    6
 TestSCReconfigE                       E    3
 TestOldBackupsServeStateE             E    4
+TestSimSweepE                         E    8
 END_OF_TABLE
 
 readonly ALL_PARTS=(A B C D KV SC E)

@@ -363,12 +363,13 @@ func TestOldPrimaryCrashCommittedE(t *testing.T) {
 	})
 	c.Undrop("nothing reaches R3 and R4")
 	c.Eventually(2*epochTimeout, "R1..R4 to be normal in a view above 0 of epoch 1", func() (bool, string) {
+		var behind []string
 		for i := 1; i < 5; i++ {
 			if st, _ := c.State(i); st.Epoch != 1 || st.Status != vr.Normal || st.View == 0 {
-				return false, fmt.Sprintf("R%d: %s", i, harness.StateLabel(st))
+				behind = append(behind, fmt.Sprintf("R%d: %s", i, harness.StateLabel(st)))
 			}
 		}
-		return true, ""
+		return len(behind) == 0, strings.Join(behind, "; ")
 	})
 	if err := <-done; err != nil {
 		c.Fatalf("Reconfigure: %v", err)
@@ -530,8 +531,10 @@ func TestSleeperE(t *testing.T) {
 	stale := st.OpNumber + 1
 	// R0's PREPAREs reach only R2, and nothing acknowledges them. The rule
 	// stays: a PREPARE of R0's still in flight must never reach the others.
-	c.Drop("R0's PREPAREs only to R2, no PREPAREOK to R0", func(m vr.Message) bool {
-		return m.Type == vr.MsgPrepareOK && m.To == 0 || m.Type == vr.MsgPrepare && m.From == 0 && m.To != 2
+	// (NEWSTATEs too: a backup that saw a gap asks R0, whose answer would
+	// carry the op.)
+	c.Drop("R0's PREPAREs and NEWSTATEs only to R2, no PREPAREOK to R0", func(m vr.Message) bool {
+		return m.Type == vr.MsgPrepareOK && m.To == 0 || (m.Type == vr.MsgPrepare || m.Type == vr.MsgNewState) && m.From == 0 && m.To != 2
 	})
 	raw := c.NewClient()
 	op := raw.NextOp(0)
@@ -540,7 +543,7 @@ func TestSleeperE(t *testing.T) {
 	c.Disconnect(0)
 	c.Disconnect(2)
 	if n := cl.Submit(cl.NextOp(0), opTimeout); n != stale {
-		c.Fatalf("the first op of the new view executed as op %d; the test needs it at op %d, where R2 holds another", n, stale)
+		c.Fatalf("test setup failed (not your code): the first op of the new view executed as op %d; the test needs it at op %d, where R2 holds another", n, stale)
 	}
 	submitN(cl, 2, 0)
 	reconfigure(c, 1, 1, 2, 3, 4)

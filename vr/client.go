@@ -163,6 +163,14 @@ func (c *Client) ReconfigureContext(ctx context.Context, members []int) error {
 			return err
 		case reply.Err == "":
 			return nil
+		case reply.Epoch < args.Epoch:
+			// A stale primary of an epoch that has ended: not the group's
+			// answer. Ask elsewhere.
+			c.primary = (c.primary + 1) % c.nservers
+			select {
+			case <-ctx.Done():
+			case <-time.After(retryPause):
+			}
 		case fresh && reply.Epoch != args.Epoch:
 			fresh = false
 			args.Epoch = reply.Epoch // it knew no epoch: take the group's

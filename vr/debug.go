@@ -15,7 +15,8 @@ import (
 //	VRDEBUG=view,state     only view changes and state transfer
 //
 // Topics: send (every message sent), client (replies to clients), normal,
-// view, state, recovery, ckpt, node (runtime events). Each line is
+// view, state, recovery, ckpt, epoch (reconfiguration), node (runtime
+// events). Each line is
 //
 //	1234ms view     R2 starts view change to view 3 (primary 0)
 //

@@ -275,7 +275,7 @@ func (c *Cluster) Describe() string {
 // Fatalf fails the test with the cluster's state appended.
 func (c *Cluster) Fatalf(format string, args ...any) {
 	c.t.Helper()
-	c.t.Fatalf("%s\nreplicas now:%s\n(rerun with VRDEBUG=view,state,recovery for a trace)", fmt.Sprintf(format, args...), c.Describe())
+	c.t.Fatalf("%s\nreplicas now:%s\n(rerun with VRDEBUG=view,state,recovery,epoch for a trace)", fmt.Sprintf(format, args...), c.Describe())
 }
 
 // checkSafety fails the test if a checker has seen a violation.
