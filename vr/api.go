@@ -16,7 +16,11 @@ type StateMachine interface {
 }
 
 // Reader is implemented by a StateMachine that can serve read-only ops
-// without changing state (fast reads; a later issue).
+// without changing state: with Options.LeaseTicks > 0, a primary holding
+// leases answers a read-only request (Client.Read) with Read, without
+// putting it in the log (Part F, lease.go). Read is called like Apply, under
+// the replica's lock, and must not change the state. Without a lease, the
+// same op goes through the log and Apply executes it.
 type Reader interface {
 	Read(op []byte) []byte
 }
@@ -72,6 +76,13 @@ type Options struct {
 	// turns batching off: every request is prepared at once, on its own.
 	MaxBatchOps   int
 	MaxBatchBytes int
+
+	// Fast reads (Part F, lease.go): the lease length in ticks; 0 = off
+	// (reads go through the log). It must be shorter than ViewChangeTicks:
+	// NewReplica refuses a longer lease. With leases on, backups grant the
+	// primary leases with their acknowledgements, and a primary holding f
+	// of them serves reads (Client.Read) from its state, without a PREPARE.
+	LeaseTicks int
 }
 
 // State is a consistent snapshot of a replica's protocol state, for tests

@@ -19,6 +19,7 @@ const (
 	MsgNewState                            // answer to GETSTATE
 	MsgRecovery                            // recovering replica → all: send me your state (Nonce)
 	MsgRecoveryResponse                    // answer to RECOVERY
+	MsgCommitOK                            // backup → primary: heard the COMMIT or STARTVIEW sent at SentAt (Part F: the answer that grants a lease; sent only with leases on)
 )
 
 var msgNames = map[MsgType]string{
@@ -27,6 +28,7 @@ var msgNames = map[MsgType]string{
 	MsgStartViewChange: "STARTVIEWCHANGE", MsgDoViewChange: "DOVIEWCHANGE",
 	MsgStartView: "STARTVIEW", MsgGetState: "GETSTATE", MsgNewState: "NEWSTATE",
 	MsgRecovery: "RECOVERY", MsgRecoveryResponse: "RECOVERYRESPONSE",
+	MsgCommitOK: "COMMITOK",
 }
 
 func (t MsgType) String() string {
@@ -90,12 +92,26 @@ type Message struct {
 	RequestNum int
 	Op         []byte
 	Result     []byte
+
+	// Leases (Part F, lease.go). SentAt: on PREPARE, COMMIT and STARTVIEW,
+	// the primary's tick when it sent the message; on PREPAREOK and
+	// COMMITOK, the SentAt of the message answered. Grant: this PREPAREOK or
+	// COMMITOK grants the primary a lease that runs from SentAt. ReadOnly:
+	// a REQUEST whose op changes nothing, which the primary may serve from
+	// its lease. All zero when leases are off.
+	SentAt   int
+	Grant    bool
+	ReadOnly bool
 }
 
 func (m Message) String() string {
 	switch m.Type {
 	case MsgRequest, MsgReply, MsgNotPrimary:
-		return fmt.Sprintf("%v v%d c%d s%d", m.Type, m.View, m.ClientID, m.RequestNum)
+		s := fmt.Sprintf("%v v%d c%d s%d", m.Type, m.View, m.ClientID, m.RequestNum)
+		if m.ReadOnly {
+			s += " read"
+		}
+		return s
 	case MsgRecovery:
 		return fmt.Sprintf("%v %d→%d x%d", m.Type, m.From, m.To, m.Nonce)
 	}
@@ -108,6 +124,9 @@ func (m Message) String() string {
 	}
 	if m.Checkpoint != nil {
 		s += fmt.Sprintf(" ckpt@%d", m.Checkpoint.OpNumber)
+	}
+	if m.Grant {
+		s += fmt.Sprintf(" lease@%d", m.SentAt)
 	}
 	return s
 }

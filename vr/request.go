@@ -14,6 +14,7 @@ type RequestArgs struct {
 	ClientID   int64
 	RequestNum int
 	Op         []byte
+	ReadOnly   bool // Op changes nothing: a primary holding leases may answer it from its state (Part F)
 }
 
 // RequestReply answers a REQUEST: the result, or a hint where the primary is.
@@ -98,7 +99,7 @@ func (n *Node) submit(args RequestArgs, done func(RequestReply), cancel <-chan s
 	n.waiters[key] = append(n.waiters[key], w)
 	n.expiry = append(n.expiry, w)
 	n.wmu.Unlock()
-	if !n.arrive(Message{Type: MsgRequest, ClientID: args.ClientID, RequestNum: args.RequestNum, Op: args.Op}, cancel) {
+	if !n.arrive(Message{Type: MsgRequest, ClientID: args.ClientID, RequestNum: args.RequestNum, Op: args.Op, ReadOnly: args.ReadOnly}, cancel) {
 		n.endWait(w)
 	}
 	return w

@@ -45,7 +45,8 @@ func decodeHello(p []byte) (hello, error) {
 //	log-start, uvarint #entries, entries (op, client-id, request-number),
 //	checkpoint flag(byte 0/1) [op-number, state, uvarint #records,
 //	records (client-id, request-number, result)], nonce(uvarint), primary,
-//	client-id, request-number, op, result
+//	client-id, request-number, op, result, sent-at, lease flags(byte:
+//	1 grant, 2 read-only)
 func appendMessage(b []byte, m *vr.Message) []byte {
 	b = append(b, byte(m.Type))
 	for _, x := range [...]int{m.From, m.To, m.Epoch, m.View, m.OpNumber, m.CommitNumber, m.LastNormalView, m.LogStart} {
@@ -77,8 +78,24 @@ func appendMessage(b []byte, m *vr.Message) []byte {
 	b = binary.AppendVarint(b, m.ClientID)
 	b = binary.AppendVarint(b, int64(m.RequestNum))
 	b = appendBytes(b, m.Op)
-	return appendBytes(b, m.Result)
+	b = appendBytes(b, m.Result)
+	b = binary.AppendVarint(b, int64(m.SentAt))
+	var flags byte
+	if m.Grant {
+		flags |= leaseGrant
+	}
+	if m.ReadOnly {
+		flags |= leaseReadOnly
+	}
+	return append(b, flags)
 }
+
+// Lease flags of a message (Part F); a request's flags byte uses
+// leaseReadOnly.
+const (
+	leaseGrant    byte = 1
+	leaseReadOnly byte = 2
+)
 
 func decodeMessage(p []byte) (vr.Message, error) {
 	d := decoder{b: p}
@@ -121,21 +138,38 @@ func decodeMessage(p []byte) (vr.Message, error) {
 	m.RequestNum = d.int()
 	m.Op = d.bytes()
 	m.Result = d.bytes()
+	m.SentAt = d.int()
+	flags := d.byte()
+	if flags&^(leaseGrant|leaseReadOnly) != 0 {
+		d.fail("bad lease flags")
+	}
+	m.Grant, m.ReadOnly = flags&leaseGrant != 0, flags&leaseReadOnly != 0
 	return m, d.finish("message")
 }
 
-// appendRequest encodes a call id (uvarint) and a request.
+// appendRequest encodes a call id (uvarint), a request, and its flags
+// (byte: leaseReadOnly).
 func appendRequest(b []byte, call uint64, a *vr.RequestArgs) []byte {
 	b = binary.AppendUvarint(b, call)
 	b = binary.AppendVarint(b, a.ClientID)
 	b = binary.AppendVarint(b, int64(a.RequestNum))
-	return appendBytes(b, a.Op)
+	b = appendBytes(b, a.Op)
+	var flags byte
+	if a.ReadOnly {
+		flags |= leaseReadOnly
+	}
+	return append(b, flags)
 }
 
 func decodeRequest(p []byte) (uint64, vr.RequestArgs, error) {
 	d := decoder{b: p}
 	call := d.uvarint()
 	a := vr.RequestArgs{ClientID: d.int64(), RequestNum: d.int(), Op: d.bytes()}
+	flags := d.byte()
+	if flags&^leaseReadOnly != 0 {
+		d.fail("bad request flags")
+	}
+	a.ReadOnly = flags&leaseReadOnly != 0
 	return call, a, d.finish("request")
 }
 

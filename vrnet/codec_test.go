@@ -21,6 +21,8 @@ func sampleMessages() []vr.Message {
 		{Type: vr.MsgRecovery, From: 1, To: 0, Nonce: 1<<64 - 1},
 		{Type: vr.MsgNotPrimary, To: vr.ToClient, View: 2, Primary: 1, ClientID: 42, RequestNum: 8, Result: []byte("x")},
 		{Type: vr.MsgStartView, Checkpoint: &vr.Checkpoint{}},
+		{Type: vr.MsgCommitOK, From: 2, To: 0, View: 5, SentAt: 1234, Grant: true},
+		{Type: vr.MsgRequest, ClientID: 3, RequestNum: 4, Op: []byte("get"), ReadOnly: true},
 	}
 }
 
@@ -47,10 +49,11 @@ func TestMessageRoundTrip(t *testing.T) {
 }
 
 func TestRequestReplyStateRoundTrip(t *testing.T) {
-	a := vr.RequestArgs{ClientID: -9, RequestNum: 5, Op: []byte("op")}
-	call, a2, err := decodeRequest(appendRequest(nil, 77, &a))
-	if err != nil || call != 77 || !reflect.DeepEqual(a, a2) {
-		t.Fatalf("request: got %d %#v %v", call, a2, err)
+	for _, a := range []vr.RequestArgs{{ClientID: -9, RequestNum: 5, Op: []byte("op")}, {ClientID: 1, RequestNum: 2, ReadOnly: true}} {
+		call, a2, err := decodeRequest(appendRequest(nil, 77, &a))
+		if err != nil || call != 77 || !reflect.DeepEqual(a, a2) {
+			t.Fatalf("request: got %d %#v %v", call, a2, err)
+		}
 	}
 	r := vr.RequestReply{OK: true, Result: []byte("res"), View: 3, Primary: 2}
 	call, r2, err := decodeReply(appendReply(nil, 78, &r))
