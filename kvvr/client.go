@@ -60,7 +60,7 @@ func (ck *Clerk) GetContext(ctx context.Context, key string) (string, error) {
 	// A read: with leases on, the primary answers it from its state
 	// (Read, a vr.Reader) without a PREPARE; without, it goes through the
 	// log. Either way it is linearizable.
-	return ck.run(ctx, Op{Kind: OpGet, Key: key}, true)
+	return ck.read(ctx, Op{Kind: OpGet, Key: key})
 	//lab:stub return "", nil
 	//lab:end
 }
@@ -69,7 +69,7 @@ func (ck *Clerk) GetContext(ctx context.Context, key string) (string, error) {
 // Put given up on may still take effect later.
 func (ck *Clerk) PutContext(ctx context.Context, key, value string) error {
 	//lab:begin KV
-	_, err := ck.run(ctx, Op{Kind: OpPut, Key: key, Value: value}, false)
+	_, err := ck.invoke(ctx, Op{Kind: OpPut, Key: key, Value: value})
 	return err
 	//lab:stub return nil
 	//lab:end
@@ -80,7 +80,7 @@ func (ck *Clerk) PutContext(ctx context.Context, key, value string) error {
 // most).
 func (ck *Clerk) AppendContext(ctx context.Context, key, value string) error {
 	//lab:begin KV
-	_, err := ck.run(ctx, Op{Kind: OpAppend, Key: key, Value: value}, false)
+	_, err := ck.invoke(ctx, Op{Kind: OpAppend, Key: key, Value: value})
 	return err
 	//lab:stub return nil
 	//lab:end
@@ -88,14 +88,21 @@ func (ck *Clerk) AppendContext(ctx context.Context, key, value string) error {
 
 //lab:begin KV
 
-// run executes op through VR, as a read (vr.Client.ReadContext) or not,
-// and decodes its result.
-func (ck *Clerk) run(ctx context.Context, op Op, read bool) (string, error) {
-	run := ck.vc.InvokeContext
-	if read {
-		run = ck.vc.ReadContext
-	}
-	result, err := run(ctx, EncodeOp(op))
+// invoke executes op through VR and decodes its result.
+func (ck *Clerk) invoke(ctx context.Context, op Op) (string, error) {
+	result, err := ck.vc.InvokeContext(ctx, EncodeOp(op))
+	return ck.decode(op, result, err)
+}
+
+// read executes op, a Get, as a read (vr.Client.ReadContext) and decodes
+// its result.
+func (ck *Clerk) read(ctx context.Context, op Op) (string, error) {
+	result, err := ck.vc.ReadContext(ctx, EncodeOp(op))
+	return ck.decode(op, result, err)
+}
+
+// decode is the value in op's result, or the error of running it.
+func (ck *Clerk) decode(op Op, result []byte, err error) (string, error) {
 	if err != nil {
 		return "", err
 	}

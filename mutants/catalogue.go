@@ -15,6 +15,7 @@ const (
 	checkpoint    = "vr/checkpoint.go"
 	clienttable   = "vr/clienttable.go"
 	replica       = "vr/replica.go"
+	lease         = "vr/lease.go"
 )
 
-var catalogue = slices.Concat(partA, partB, partC, partD, partKV, partSC)
+var catalogue = slices.Concat(partA, partB, partC, partD, partKV, partSC, partF)

@@ -47,6 +47,8 @@ type Stats struct {
 	Partitions   int
 	MaxView      int
 	MaxLatency   int // ticks, the slowest client request
+	Reads        int // reads completed (Part F)
+	LeaseReads   int // of them, answered under a lease
 }
 
 // Faults is the number of faults injected.
@@ -71,6 +73,8 @@ func (st *Stats) add(o Stats) {
 	st.Partitions += o.Partitions
 	st.MaxView = max(st.MaxView, o.MaxView)
 	st.MaxLatency = max(st.MaxLatency, o.MaxLatency)
+	st.Reads += o.Reads
+	st.LeaseReads += o.LeaseReads
 }
 
 // Result is the outcome of one seed.
@@ -105,6 +109,15 @@ type replica struct {
 	// bit set of senders; and the tick it last sent one.
 	svcFrom map[int]uint32
 	lastSVC int
+
+	// Its clock (clock.go): the fraction of a tick accumulated, in
+	// millionths; the ticks this life has had; and (conformance) the tick of
+	// this life's clock before which it promised no view change, by the
+	// leases it granted.
+	phase        int
+	ticks        int
+	promise      int
+	lastSVCTicks int // with clock rates: lastSVC on its clock
 }
 
 // Sim is one simulated cluster.
@@ -118,6 +131,7 @@ type Sim struct {
 	failover failover // Config.Failover's stages (liveness.go)
 
 	reps       []*replica
+	rates      []int // clock rates (clock.go); nil: every replica ticks once a tick
 	clients    []*client
 	clientByID map[int64]*client
 	net        network
@@ -168,6 +182,7 @@ func newSim(cfg Config, opts Options) *Sim {
 	if s.trace != nil {
 		s.tracef("config  seed %d: %v", cfg.Seed, cfg)
 	}
+	s.rates = clockRates(cfg)
 	for i := 0; i < cfg.Replicas; i++ {
 		s.reps = append(s.reps, &replica{})
 		s.start(i, false)
@@ -203,7 +218,7 @@ func (s *Sim) runUntil(stop func() bool) {
 				break
 			}
 			if s.reps[i].up {
-				s.tick(i)
+				s.tickClock(i)
 			}
 		}
 		for _, c := range s.clients {
@@ -236,6 +251,7 @@ func (s *Sim) start(i int, recovering bool) {
 		HeartbeatTicks:  s.cfg.HeartbeatTicks,
 		ViewChangeTicks: s.cfg.ViewChangeTicks,
 		MaxBatchOps:     s.cfg.MaxBatchOps,
+		LeaseTicks:      s.cfg.LeaseTicks,
 	}
 	r, err := vr.NewReplica(i, s.cfg.Replicas, sl.sm, opts)
 	if err != nil {
@@ -254,6 +270,10 @@ func (s *Sim) start(i int, recovering bool) {
 	}
 	sl.svcFrom = map[int]uint32{}
 	sl.lastSVC = s.now
+	sl.ticks, sl.promise, sl.lastSVCTicks = 0, 0, 0
+	if recovering {
+		sl.promise = s.cfg.LeaseTicks // a restarted replica keeps the promises it may have made just before the crash
+	}
 	if recovering && s.trace != nil {
 		s.tracef("restart R%d (life %d, recovering)", i, sl.life)
 	}
@@ -269,6 +289,7 @@ func (s *Sim) start(i int, recovering bool) {
 
 func (s *Sim) tick(i int) {
 	defer s.catch(i)
+	s.reps[i].ticks++
 	s.reps[i].r.Tick()
 	s.after(i, nil)
 }
@@ -328,7 +349,7 @@ func (s *Sim) after(i int, in *vr.Message) {
 		s.chk.Message(m)
 		switch m.Type {
 		case vr.MsgStartViewChange:
-			sl.lastSVC = s.now
+			sl.lastSVC, sl.lastSVCTicks = s.now, sl.ticks
 		case vr.MsgPrepareOK:
 			oks := s.okSent[m.View]
 			if oks == nil {

@@ -31,6 +31,9 @@ func (s Summary) Print(w io.Writer) {
 	fmt.Fprintf(w, "faults:       %d (%d dropped, %d duplicated, %d long delays, %d crashes, %d partitions); highest view %d\n",
 		st.Faults(), st.Dropped, st.Duplicated, st.LongDelays, st.Crashes, st.Partitions, st.MaxView)
 	fmt.Fprintf(w, "liveness:     slowest convergence %d ticks after the heal; at most %d%% of a seed's bound used\n", st.LivenessTook, st.LivenessUse)
+	if st.Reads > 0 {
+		fmt.Fprintf(w, "reads:        %d completed, %d of them under a lease (%.0f%%)\n", st.Reads, st.LeaseReads, 100*float64(st.LeaseReads)/float64(st.Reads))
+	}
 	fmt.Fprintf(w, "failures:     %d\n", len(s.Failures))
 	for _, f := range s.Failures {
 		fmt.Fprintf(w, "  %v\n", f)

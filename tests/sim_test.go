@@ -4,7 +4,8 @@ package tests
 // (sim/, VR-PROTOCOL.md §9) runs your Replica — the same code the other
 // tests run — over a fixed list of seeds, each limited to what the part has
 // built so far (sim.ForPart): A has no clients, A and B no crashes, only D
-// checkpoints. Every seed injects loss, duplicates, delays and partitions,
+// checkpoints; F adds lease reads, and clocks that run at rates of their
+// own within the bound the lease margin allows for. Every seed injects loss, duplicates, delays and partitions,
 // checks safety after every event, then heals everything and requires the
 // group to converge, to fail over from an isolated primary, and to converge
 // again. A failure replays exactly from its seed.
@@ -23,6 +24,7 @@ func TestSimSweepA(t *testing.T) { simSweep(t, "A", 600) }
 func TestSimSweepB(t *testing.T) { simSweep(t, "B", 400) }
 func TestSimSweepC(t *testing.T) { simSweep(t, "C", 400) }
 func TestSimSweepD(t *testing.T) { simSweep(t, "D", 400) }
+func TestSimSweepF(t *testing.T) { simSweep(t, "F", 300) }
 
 // simSweep runs seeds 1..seeds limited to part and reports each failing seed
 // with the command that replays it.
