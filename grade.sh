@@ -122,7 +122,7 @@ TestPromiseF                          F    12
 TestNewPrimaryFirstReadF              F    12
 TestReadFallbackF                     F    10
 TestLeaseTooLongF                     F     5
-TestLeasesOffF                        F     5
+TestHeartbeatAnswersF                 F     5
 TestStalePartitionF                   F    12
 TestMixedUnreliableF                  F    12
 TestSimSweepF                         F    10

@@ -54,12 +54,12 @@ var partF = []Mutant{
 	{
 		Name: "no-heartbeat-grant", Part: "F", Breaks: "LAB-F: granting leases only with PREPAREOK (heartbeats unanswered)",
 		Edits: []Edit{edit(lease, "	ok := Message{Type: MsgCommitOK, View: r.view}\n	r.grantLease(m, &ok)\n	r.send(m.From, ok)\n", "")},
-		Tests: []string{"TestLeaseReadNoMessagesF"},
+		Tests: []string{"TestLeaseReadNoMessagesF", "TestHeartbeatAnswersF"},
 	},
 	{
 		Name: "heartbeat-answer-leases-off", Part: "F", Breaks: "LAB-F: answering heartbeats with leases off",
 		Edits: []Edit{edit(lease, "	if r.opts.LeaseTicks == 0 {\n		return\n	}\n	ok := Message{Type: MsgCommitOK", "	ok := Message{Type: MsgCommitOK")},
-		Tests: []string{"TestLeasesOffF"},
+		Tests: []string{"TestHeartbeatAnswersF"},
 	},
 	{
 		Name: "restart-forgets-promise", Part: "F", Breaks: "LAB-F: a restarted replica forgetting the promise it may have made before the crash",

@@ -4,6 +4,7 @@ package tests
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"vrlab/kvvr"
 	"vrlab/labrpc"
 	"vrlab/tests/harness"
 	"vrlab/vr"
@@ -32,6 +34,33 @@ func withLeases() harness.Option { return harness.WithOptions(vr.Options{LeaseTi
 // op-number of the last op its state holds (through the log: the read's
 // own op-number).
 func readOp(cl *harness.Client) []byte { return append([]byte("read:"), cl.NextOp(0)...) }
+
+// leaseReads runs n reads at primary p (one after another) and returns how
+// many it answered under its leases: without a PREPARE, so its op-number
+// did not move. Every read must see op last.
+func leaseReads(c *harness.Cluster, cl *harness.Client, p, n, last int) int {
+	leased := 0
+	for i := 0; i < n; i++ {
+		before, _ := c.State(p)
+		if got := cl.Read(readOp(cl), opTimeout); got < last {
+			c.Fatalf("a read returned op-number %d: it missed op %d, which completed before it began", got, last)
+		}
+		if after, _ := c.State(p); after.IsPrimary && after.OpNumber == before.OpNumber {
+			leased++
+		}
+	}
+	return leased
+}
+
+// requireLeaseReads fails unless at least need of n reads at primary p were
+// answered under its leases.
+func requireLeaseReads(c *harness.Cluster, cl *harness.Client, p, n, need, last int, when string) {
+	if got := leaseReads(c, cl, p, n, last); got < need {
+		c.Fatalf("%s: only %d of %d reads were answered by primary R%d under its leases (expected at least %d); the rest went through the log. "+
+			"With LeaseTicks %d and the backups answering, the primary must hold f leases and answer reads from its state (LAB-F.md)",
+			when, got, n, p, need, leaseTicks)
+	}
+}
 
 // TestLeaseReadNoMessagesF: under its leases the primary answers reads from
 // its state. Hundreds of reads cost the backups nothing beyond the
@@ -101,7 +130,8 @@ func TestLeaseFromSendF(t *testing.T) {
 	c := harness.New(t, 3, "Test (F): a lease counts from the send", withLeases())
 	cl := c.NewClient()
 	p, _ := c.WaitPrimary(primaryTimeout)
-	submitN(cl, 3, 0)
+	last := submitN(cl, 3, 0)
+	requireLeaseReads(c, cl, p, 10, 8, last, "with the acknowledgements on time")
 	c.Delay("acknowledgements 300 ms late", 300*time.Millisecond, func(m vr.Message) bool {
 		return m.Type == vr.MsgPrepareOK || m.Type == vr.MsgCommitOK
 	})
@@ -158,6 +188,7 @@ func TestPromiseF(t *testing.T) {
 	for time.Now().Before(deadline) { // R2 times out within 590 ms and keeps asking R0
 		cl.Submit(cl.NextOp(0), opTimeout)
 		cl.Read(readOp(cl), opTimeout)
+		time.Sleep(5 * time.Millisecond)
 		mu.Lock()
 		seen := append([]string(nil), joined...)
 		mu.Unlock()
@@ -220,6 +251,7 @@ func TestNewPrimaryFirstReadF(t *testing.T) {
 	if got := cl.Read(readOp(cl), opTimeout); got < last {
 		c.Fatalf("a read at the new primary returned op-number %d; op %d completed before it began", got, last)
 	}
+	requireLeaseReads(c, cl, p, 10, 8, last, fmt.Sprintf("once new primary R%d committed its log", p))
 	c.Restart(0)
 	c.WaitRecovered(0, recoverTimeout)
 	c.WaitConverged(5 * time.Second)
@@ -233,6 +265,7 @@ func TestReadFallbackF(t *testing.T) {
 	cl := c.NewClient()
 	p, _ := c.WaitPrimary(primaryTimeout)
 	last := submitN(cl, 5, 0)
+	requireLeaseReads(c, cl, p, 10, 8, last, "with every backup connected")
 	b := (p + 1) % 5
 	var gone []int
 	for i := 0; i < 5; i++ {
@@ -323,34 +356,61 @@ func (leaseSM) Read([]byte) []byte  { return nil }
 func (leaseSM) Snapshot() []byte    { return nil }
 func (leaseSM) Restore([]byte)      {}
 
-// TestLeasesOffF: with LeaseTicks 0 leases cost nothing: COMMITs carry no
-// stamp and get no answer, so an idle group sends what it always did, and a
-// read goes through the log.
-func TestLeasesOffF(t *testing.T) {
-	c := harness.New(t, 3, "Test (F): leases off cost nothing")
-	cl := c.NewClient()
-	p, _ := c.WaitPrimary(primaryTimeout)
-	last := submitN(cl, 3, 0)
+// TestHeartbeatAnswersF: backups answer the primary's heartbeats only with
+// leases on. With leases on, each COMMIT gets one COMMITOK, which grants a
+// lease from the COMMIT's stamp. With LeaseTicks 0 leases cost nothing:
+// COMMITs carry no stamp and get no answer, so an idle group sends what it
+// always did, and a read goes through the log.
+func TestHeartbeatAnswersF(t *testing.T) {
+	on := harness.New(t, 3, "Test (F): heartbeats answered, leases on", withLeases())
+	p, _ := on.WaitPrimary(primaryTimeout)
+	submitN(on.NewClient(), 3, 0)
 	var mu sync.Mutex
-	var bad []string
-	c.Observe("lease traffic", func(m vr.Message) {
-		if m.Type == vr.MsgCommitOK || m.SentAt != 0 || m.Grant {
-			mu.Lock()
-			if len(bad) < 3 {
-				bad = append(bad, m.String())
-			}
-			mu.Unlock()
+	commits, answers, wrong := 0, 0, []string{}
+	on.Observe("heartbeats", func(m vr.Message) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case m.Type == vr.MsgCommit && m.From == p:
+			commits++
+		case m.Type == vr.MsgCommitOK && m.To == p && m.Grant:
+			answers++
+		case m.Type == vr.MsgCommitOK && len(wrong) < 3:
+			wrong = append(wrong, m.String())
 		}
 	})
-	c.Sleep(time.Second)
+	on.Sleep(time.Second)
+	on.Unobserve("heartbeats")
+	mu.Lock()
+	if len(wrong) > 0 || commits < 10 || answers < commits*8/10 || answers > commits+2 {
+		mu.Unlock()
+		on.Fatalf("in 1 s of an idle group with leases on, the backups received %d COMMITs and primary R%d %d COMMITOKs granting a lease "+
+			"(other COMMITOKs: %v); expected one granting COMMITOK per COMMIT: the answers to the heartbeats keep an idle primary's leases",
+			commits, p, answers, wrong)
+	}
+	mu.Unlock()
+
+	off := harness.New(t, 3, "Test (F): heartbeats unanswered, leases off")
+	cl := off.NewClient()
+	p, _ = off.WaitPrimary(primaryTimeout)
+	last := submitN(cl, 3, 0)
+	var bad []string
+	off.Observe("lease traffic", func(m vr.Message) {
+		mu.Lock()
+		defer mu.Unlock()
+		if (m.Type == vr.MsgCommitOK || m.SentAt != 0 || m.Grant) && len(bad) < 3 {
+			bad = append(bad, m.String())
+		}
+	})
+	off.Sleep(time.Second)
 	if got := cl.Read(readOp(cl), opTimeout); got != last+1 {
-		st, _ := c.State(p)
-		c.Fatalf("with leases off a read returned op-number %d; it must go through the log and execute as op %d (the primary is at op %d)", got, last+1, st.OpNumber)
+		st, _ := off.State(p)
+		off.Fatalf("with leases off a read returned op-number %d; it must go through the log and execute as op %d (the primary is at op %d)", got, last+1, st.OpNumber)
 	}
 	mu.Lock()
 	defer mu.Unlock()
 	if len(bad) > 0 {
-		c.Fatalf("with LeaseTicks 0 the replicas sent lease traffic: %s (a heartbeat has no answer, and nothing is stamped, without leases)", strings.Join(bad, "; "))
+		off.Fatalf("with LeaseTicks 0 the replicas sent lease traffic: %s (without leases a heartbeat has no answer, and nothing is stamped)", strings.Join(bad, "; "))
 	}
 }
 
@@ -376,13 +436,19 @@ func TestStalePartitionF(t *testing.T) {
 	go func() {
 		defer k.wg.Done()
 		defer close(done)
-		for !stop.Load() {
+		for !stop.Load() && k.ctx.Err() == nil {
 			if _, err := old.tryGet("x", 150*time.Millisecond); err == nil {
 				lastOld.Store(k.hist.now())
 			}
 		}
 	}()
-	k.Sleep(100 * time.Millisecond)
+	before, _ := k.State(p)
+	k.Sleep(200 * time.Millisecond)
+	after, _ := k.State(p)
+	if grew := after.OpNumber - before.OpNumber; grew > 20 {
+		k.Fatalf("in 200 ms before the cut, the Gets at primary R%d added %d ops to its log: they must be answered under its leases, "+
+			"without a PREPARE (LAB-F.md)", p, grew)
+	}
 	cut := k.hist.now()
 	k.Partition(others, []int{p})
 	k.WaitPrimary(2 * primaryTimeout)
@@ -422,4 +488,22 @@ func TestMixedUnreliableF(t *testing.T) {
 	k.finalReads(3)
 	k.waitKVConverged(10 * time.Second)
 	k.checkLinearizable()
+	// Every write and every Get through the log is an op of the log: the
+	// Gets that are not were answered under a lease.
+	gets, writes := 0, 0
+	for _, op := range k.hist.operations() {
+		if op.Input.(kvvr.Op).Kind == kvvr.OpGet {
+			gets++
+		} else if op.Return != math.MaxInt64 {
+			writes++
+		}
+	}
+	p, _ := k.WaitPrimary(primaryTimeout)
+	st, _ := k.State(p)
+	leased := gets - (st.CommitNumber - writes)
+	t.Logf("%d Gets, at least %d of them answered under a lease; %d writes", gets, leased, writes)
+	if leased < gets/5 {
+		k.Fatalf("of %d Gets, at most %d were answered under a lease (the log holds %d ops for %d completed writes); "+
+			"expected at least a fifth: with leases on, most Gets must not go through the log", gets, max(leased, 0), st.CommitNumber, writes)
+	}
 }

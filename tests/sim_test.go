@@ -53,6 +53,10 @@ func simSweep(t *testing.T, part string, seeds int) {
 			"panic is an invariant assertion or crash in the Replica. The replay's trace shows every event up to the failure\n" +
 			"(add -vr for your Replica's VRDEBUG lines).")
 	}
+	if part == "F" && sum.Stats.LeaseReads < sum.Stats.Reads/2 {
+		t.Errorf("of %d reads, only %d were answered under a lease; with leases on in every seed, most must be (is leaseReadOK ever true?)",
+			sum.Stats.Reads, sum.Stats.LeaseReads)
+	}
 	verdict := "Passed"
 	if t.Failed() {
 		verdict = "FAILED"
