@@ -61,11 +61,16 @@ type testCluster struct {
 	reps  []*Replica
 	logs  *logBuf
 	tls   *tls.Config
+	opts  vr.Options // of every replica (Recovering is set by start)
 }
 
 func startCluster(t *testing.T, n int, tlsCfg *tls.Config) *testCluster {
+	return startClusterOpts(t, n, tlsCfg, vr.Options{})
+}
+
+func startClusterOpts(t *testing.T, n int, tlsCfg *tls.Config, opts vr.Options) *testCluster {
 	t.Helper()
-	tc := &testCluster{t: t, addrs: freeAddrs(t, n), reps: make([]*Replica, n), logs: &logBuf{}, tls: tlsCfg}
+	tc := &testCluster{t: t, addrs: freeAddrs(t, n), reps: make([]*Replica, n), logs: &logBuf{}, tls: tlsCfg, opts: opts}
 	for i := 0; i < n; i++ {
 		tc.start(i, false)
 	}
@@ -86,7 +91,9 @@ func (tc *testCluster) config(id int) Config {
 
 func (tc *testCluster) start(i int, recovering bool) {
 	tc.t.Helper()
-	r, err := StartReplica(tc.config(i), kvvr.NewStore(), vr.Options{Recovering: recovering})
+	opts := tc.opts
+	opts.Recovering = recovering
+	r, err := StartReplica(tc.config(i), kvvr.NewStore(), opts)
 	if err != nil {
 		tc.t.Fatal(err)
 	}
@@ -144,6 +151,39 @@ func TestPutGetAndPrimaryCrash(t *testing.T) {
 	}
 	if v, err := ck.GetContext(ctx, "x"); err != nil || v != "123" {
 		t.Fatalf("Get(x) = %q, %v; expected \"123\"", v, err)
+	}
+}
+
+// TestLeaseReadsOverTCP: with leases on, Gets over TCP are answered by
+// the primary from its state: they see every write, and add nothing to the
+// log (the Node's clock is the monotonic clock).
+func TestLeaseReadsOverTCP(t *testing.T) {
+	tc := startClusterOpts(t, 3, nil, vr.Options{LeaseTicks: 20})
+	ck, cl := tc.clerk(tc.config(-1))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := ck.PutContext(ctx, "x", "1"); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	opNumber := func() (int, int) {
+		for i := range tc.reps {
+			if st, err := cl.Status(ctx, i); err == nil && st.IsPrimary {
+				return i, st.OpNumber
+			}
+		}
+		t.Fatal("no replica says it is the primary")
+		return -1, 0
+	}
+	p, before := opNumber()
+	const reads = 200
+	for i := 0; i < reads; i++ {
+		if v, err := ck.GetContext(ctx, "x"); err != nil || v != "1" {
+			t.Fatalf("Get(x) = %q, %v; expected \"1\"", v, err)
+		}
+	}
+	// A read that found a lease just lapsed goes through the log: allow a few.
+	if p2, after := opNumber(); p2 != p || after-before > reads/10 {
+		t.Fatalf("%d Gets added %d ops to the log of R%d (then R%d primary); with leases on, nearly all must be lease reads", reads, after-before, p, p2)
 	}
 }
 
