@@ -87,6 +87,7 @@ func main() {
 		memprof    = flag.String("memprofile", "", "write an allocation profile of the run to this file")
 		out        = flag.String("o", "", "also write the Markdown table to this file")
 		batch      = flag.Int("batch", 0, "vrlab's MaxBatchOps (1 = batching off; 0 = the default)")
+		interleave = flag.Bool("interleave", false, "run the repetitions round-robin over every point (each round runs every point once), so a machine whose load drifts slows every system alike")
 		readsArg   = flag.String("reads", "", "the read-heavy workloads: comma-separated `percentages` of reads (e.g. 90,100); each library's linearizable read (systems: "+readNames()+")")
 	)
 	flag.Parse()
@@ -113,7 +114,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
 	}
-	os.Exit(run(chosen, counts, reads, *reps, *warm, *dur, *out, profiles{
+	order := sequential
+	if *interleave {
+		order = roundRobin
+	}
+	os.Exit(run(chosen, counts, reads, *reps, order, *warm, *dur, *out, profiles{
 		cpu: *cpuprofile, trace: *traceFile, mem: *memprof, mutex: *mutexprof, block: *blockprof,
 	}))
 }
@@ -122,7 +127,14 @@ func main() {
 type profiles struct{ cpu, trace, mem, mutex, block string }
 
 // run measures every point and prints the table; it returns the exit code.
-func run(chosen []systemDef, counts, reads []int, reps int, warm, dur time.Duration, out string, prof profiles) int {
+// The orders of the measurements: every repetition of a point one after
+// another, or one repetition of every point per round.
+const (
+	sequential = iota
+	roundRobin
+)
+
+func run(chosen []systemDef, counts, reads []int, reps, order int, warm, dur time.Duration, out string, prof profiles) int {
 	defer record(prof.cpu, pprof.StartCPUProfile, pprof.StopCPUProfile)()
 	defer record(prof.trace, trace.Start, trace.Stop)()
 	if prof.mem != "" {
@@ -139,26 +151,42 @@ func run(chosen []systemDef, counts, reads []int, reps int, warm, dur time.Durat
 	}
 	fmt.Printf("vrlab bench: %s, GOMAXPROCS=%d, %d × (%v warm-up + %v) per point, clients %v, reads %v%%\n",
 		runtime.Version(), runtime.GOMAXPROCS(0), reps, warm, dur, counts, reads)
-	var rows []row
-	failed := false
+	var all []*row
 	for _, pct := range reads {
 		for _, s := range chosen {
 			for _, n := range counts {
-				r := row{sys: s, clients: n, reads: pct}
-				for rep := 0; rep < reps; rep++ {
-					res, err := runPoint(s, n, warm, dur, pct)
-					if err != nil {
-						fmt.Fprintf(os.Stderr, "bench: %s, %d clients, %d%% reads, repetition %d: %v\n", s.name, n, pct, rep+1, err)
-						failed = true
-						continue
-					}
-					r.results = append(r.results, res)
-				}
-				if len(r.results) > 0 {
-					fmt.Println(r.text())
-					rows = append(rows, r)
-				}
+				all = append(all, &row{sys: s, clients: n, reads: pct})
 			}
+		}
+	}
+	failed := false
+	measurePoint := func(r *row, rep int) {
+		res, err := runPoint(r.sys, r.clients, warm, dur, r.reads)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %s, %d clients, %d%% reads, repetition %d: %v\n", r.sys.name, r.clients, r.reads, rep+1, err)
+			failed = true
+			return
+		}
+		r.results = append(r.results, res)
+	}
+	if order == roundRobin {
+		for rep := 0; rep < reps; rep++ {
+			for _, r := range all {
+				measurePoint(r, rep)
+			}
+			fmt.Printf("round %d of %d done\n", rep+1, reps)
+		}
+	}
+	var rows []row
+	for _, r := range all {
+		if order == sequential {
+			for rep := 0; rep < reps; rep++ {
+				measurePoint(r, rep)
+			}
+		}
+		if len(r.results) > 0 {
+			fmt.Println(r.text())
+			rows = append(rows, *r)
 		}
 	}
 	table := markdown(rows) + "\n" + goals(rows)

@@ -74,7 +74,7 @@ func measure(t *target, nclients int, warm, d time.Duration, reads int) (result,
 	for i, c := range clients {
 		g.Go(func() error {
 			<-start
-			mine := make([]time.Duration, 0, 1<<14)
+			var mine latencies
 			written := map[[16]byte]uint64{} // the version of this client's last write of each key
 			for seq := 0; ; seq++ {
 				now := time.Now()
@@ -85,11 +85,13 @@ func measure(t *target, nclients int, warm, d time.Duration, reads int) (result,
 					return err
 				}
 				if now.After(measureFrom) {
-					mine = append(mine, time.Since(now))
+					mine.add(time.Since(now))
 				}
 			}
 			mu.Lock()
-			lat = append(lat, mine...)
+			for _, c := range mine.chunks {
+				lat = append(lat, c...)
+			}
 			mu.Unlock()
 			return nil
 		})
@@ -158,4 +160,20 @@ func oneCommand(ctx context.Context, c client, i, seq, reads int, written map[[1
 	}
 	written[system.KeyOf(cmd)] = binary.LittleEndian.Uint64(res)
 	return nil
+}
+
+// latencies collects a client's latencies in chunks of fixed size, so that
+// recording one never copies the ones before it (a growing slice would, and
+// the copying would cost the fastest systems the most).
+type latencies struct{ chunks [][]time.Duration }
+
+const latencyChunk = 1 << 14
+
+func (l *latencies) add(d time.Duration) {
+	n := len(l.chunks)
+	if n == 0 || len(l.chunks[n-1]) == latencyChunk {
+		l.chunks = append(l.chunks, make([]time.Duration, 0, latencyChunk))
+		n++
+	}
+	l.chunks[n-1] = append(l.chunks[n-1], d)
 }

@@ -183,21 +183,51 @@ func (r *Replica) leaseReadOK() bool {
 	//lab:end
 }
 
-// leaseRead serves the read-only REQUEST m from the state under the
-// primary's leases, if it may (leaseReadOK) and the service is a Reader: it
-// answers with Read's result, without a PREPARE, and returns true. It
-// returns false to send m through the log instead, like any request. A
-// request the client-table knows is left to the log path too (a resend of
-// a read that went through the log gets the recorded reply there).
-func (r *Replica) leaseRead(m Message) bool {
+// leaseRead returns the answer to the read-only REQUEST m from the state
+// under the primary's leases, if it may (leaseReadOK) and the service is a
+// Reader: Read's result, and true. It returns false to send m through the
+// log instead, like any request. A request the client-table knows is left
+// to the log path too (a resend of a read that went through the log gets
+// the recorded reply there).
+func (r *Replica) leaseRead(m Message) (result []byte, ok bool) {
 	//lab:begin F
-	reader, ok := r.sm.(Reader)
-	if !ok || !r.leaseReadOK() || r.clients.check(m.ClientID, m.RequestNum) != acceptRequest {
-		return false
+	reader, isReader := r.sm.(Reader)
+	if !isReader || !r.leaseReadOK() || r.clients.check(m.ClientID, m.RequestNum) != acceptRequest {
+		return nil, false
 	}
-	result := reader.Read(m.Op)
-	r.reply(Message{Type: MsgReply, View: r.view, ClientID: m.ClientID, RequestNum: m.RequestNum, Result: result})
-	return true
-	//lab:stub return false
+	return reader.Read(m.Op), true
+	//lab:stub return nil, false
 	//lab:end
+}
+
+// serveLeaseRead answers the read-only REQUEST m under the leases, without
+// a PREPARE, if leaseRead can (onRequest calls it).
+func (r *Replica) serveLeaseRead(m Message) bool {
+	result, ok := r.leaseRead(m)
+	if ok {
+		r.reply(r.leaseReply(m, result))
+	}
+	return ok
+}
+
+func (r *Replica) leaseReply(m Message, result []byte) Message {
+	return Message{Type: MsgReply, View: r.view, ClientID: m.ClientID, RequestNum: m.RequestNum, Result: result}
+}
+
+// ReadNow answers the read-only REQUEST m at once from the state under this
+// primary's leases, exactly as Step would (leaseRead), and returns the
+// reply; ok is false when it cannot (leases off or lapsed, not the primary,
+// a request the client-table knows, …), and then m must be stepped as
+// usual. A runtime uses it to answer a lease read without queueing it
+// behind the messages waiting to be stepped (Node.Request); its clock must
+// be up to date.
+func (r *Replica) ReadNow(m Message) (reply Message, ok bool) {
+	if m.Type != MsgRequest || !m.ReadOnly || r.validate(m) != nil {
+		return Message{}, false
+	}
+	result, ok := r.leaseRead(m)
+	if !ok {
+		return Message{}, false
+	}
+	return r.leaseReply(m, result), true
 }

@@ -11,7 +11,7 @@ func (r *Replica) onRequest(m Message) {
 		r.reply(Message{Type: MsgNotPrimary, View: r.view, Primary: r.primaryOf(r.view), ClientID: m.ClientID, RequestNum: m.RequestNum})
 		return
 	}
-	if m.ReadOnly && r.leaseRead(m) {
+	if m.ReadOnly && r.serveLeaseRead(m) {
 		return // Part F (lease.go): answered from the state, under the primary's leases
 	}
 	//lab:begin B

@@ -52,6 +52,9 @@ type waiter struct {
 // requestWait or until ctx ends. A zero RequestReply (neither OK nor
 // NotPrimary) means no answer in time: the client tries again.
 func (n *Node) Request(ctx context.Context, args RequestArgs) RequestReply {
+	if r, ok := n.readNow(args); ok {
+		return r // Part F: a lease read, answered at once
+	}
 	ch := make(chan RequestReply, 1)
 	cancel := ctx.Done()
 	if cancel == nil { // a context that never ends: wait for room while the Node lives
@@ -78,7 +81,33 @@ func (n *Node) Request(ctx context.Context, args RequestArgs) RequestReply {
 // or a NOTPRIMARY answered at once): it must be quick, must not block, and
 // must not need a lock the caller of Submit holds.
 func (n *Node) Submit(args RequestArgs, done func(RequestReply)) {
+	if r, ok := n.readNow(args); ok {
+		done(r) // Part F: a lease read, answered at once
+		return
+	}
 	n.submit(args, done, n.dead)
+}
+
+// readNow answers a read-only request at once if the Replica can from its
+// leases (Replica.ReadNow): no waiter, no trip through the inbox. Otherwise
+// the request takes the usual path (and may still be a lease read there).
+func (n *Node) readNow(args RequestArgs) (RequestReply, bool) {
+	if !args.ReadOnly || !n.leases || n.r == nil || args.RequestNum < 1 {
+		return RequestReply{}, false
+	}
+	n.mu.Lock()
+	if n.killed() {
+		n.mu.Unlock()
+		return RequestReply{}, false
+	}
+	n.catchUp()
+	m, ok := n.r.ReadNow(Message{Type: MsgRequest, ClientID: args.ClientID, RequestNum: args.RequestNum, Op: args.Op, ReadOnly: true})
+	n.flush() // what catching up on the clock sent (a heartbeat)
+	n.unlock()
+	if !ok {
+		return RequestReply{}, false
+	}
+	return RequestReply{OK: true, Result: m.Result, View: m.View}, true
 }
 
 // submit registers a waiter and puts the request in the inbox. It returns
