@@ -18,9 +18,11 @@ type StateMachine interface {
 // Reader is implemented by a StateMachine that can serve read-only ops
 // without changing state: with Options.LeaseTicks > 0, a primary holding
 // leases answers a read-only request (Client.Read) with Read, without
-// putting it in the log (Part F, lease.go). Read is called like Apply, under
-// the replica's lock, and must not change the state. Without a lease, the
-// same op goes through the log and Apply executes it.
+// putting it in the log (Part F, lease.go). Read must not change the
+// state. Unlike Apply, it may be called from several goroutines at once
+// (a Node serves lease reads side by side), though never while Apply,
+// Snapshot or Restore runs. Without a lease, the same op goes through the
+// log and Apply executes it.
 type Reader interface {
 	Read(op []byte) []byte
 }

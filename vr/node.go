@@ -17,7 +17,7 @@ import (
 // load one burst of requests becomes one batch (batch.go) and a handful of
 // sends, and no lock is fought over by every request.
 type Node struct {
-	mu        sync.Mutex // guards r: whoever steps it holds mu
+	mu        sync.RWMutex // guards r: whoever steps it holds mu; lease reads (readNow) share it
 	r         *Replica
 	err       error // why the replica could not start, if it could not
 	me        int
@@ -199,12 +199,16 @@ func (n *Node) tick() {
 // catchUp ticks the Replica up to the monotonic clock (with leases on).
 // n.mu is held.
 func (n *Node) catchUp() {
-	due := int(time.Since(n.clockZero) / TickInterval)
+	due := n.dueTicks()
 	for n.ticked < due {
 		n.ticked++
 		n.r.Tick()
 	}
 }
+
+// dueTicks is how many ticks the Replica should have had by now (with
+// leases on). n.mu is held, for reading at least.
+func (n *Node) dueTicks() int { return int(time.Since(n.clockZero) / TickInterval) }
 
 // flush takes the Replica's outbox: client replies go to the waiting
 // requests, replica messages to the Transport (which does not block). n.mu
@@ -338,13 +342,13 @@ func (n *Node) arrive(m Message, done <-chan struct{}) bool {
 // stepInbox steps what waits in the inbox (a bounded number) and sends
 // what all the steps produced. n.mu is held.
 func (n *Node) stepInbox() {
-	if n.leases && !n.killed() {
-		n.catchUp() // judge leases and promises by a clock that is up to date
-	}
 steps:
 	for i := 0; i < maxStepsPerFlush; i++ {
 		select {
 		case m := <-n.inbox:
+			if n.leases && !n.killed() {
+				n.catchUp() // judge leases and promises by a clock that is up to date
+			}
 			n.step(m)
 		default:
 			break steps

@@ -89,21 +89,34 @@ func (n *Node) Submit(args RequestArgs, done func(RequestReply)) {
 }
 
 // readNow answers a read-only request at once if the Replica can from its
-// leases (Replica.ReadNow): no waiter, no trip through the inbox. Otherwise
-// the request takes the usual path (and may still be a lease read there).
+// leases (Replica.ReadNow): no waiter, no trip through the inbox. Reads
+// share the Node's lock (ReadNow changes nothing), unless a tick is due:
+// then the clock moves first, under the lock alone. Otherwise the request
+// takes the usual path (and may still be a lease read there).
 func (n *Node) readNow(args RequestArgs) (RequestReply, bool) {
 	if !args.ReadOnly || !n.leases || n.r == nil || args.RequestNum < 1 {
 		return RequestReply{}, false
 	}
-	n.mu.Lock()
-	if n.killed() {
-		n.mu.Unlock()
-		return RequestReply{}, false
+	in := Message{Type: MsgRequest, ClientID: args.ClientID, RequestNum: args.RequestNum, Op: args.Op, ReadOnly: true}
+	var m Message
+	ok := false
+	n.mu.RLock()
+	switch {
+	case n.killed():
+		n.mu.RUnlock()
+	case n.ticked < n.dueTicks():
+		n.mu.RUnlock()
+		n.mu.Lock()
+		if !n.killed() {
+			n.catchUp()
+			m, ok = n.r.ReadNow(in)
+			n.flush() // what catching up on the clock sent (a heartbeat)
+		}
+		n.unlock()
+	default:
+		m, ok = n.r.ReadNow(in)
+		n.mu.RUnlock()
 	}
-	n.catchUp()
-	m, ok := n.r.ReadNow(Message{Type: MsgRequest, ClientID: args.ClientID, RequestNum: args.RequestNum, Op: args.Op, ReadOnly: true})
-	n.flush() // what catching up on the clock sent (a heartbeat)
-	n.unlock()
 	if !ok {
 		return RequestReply{}, false
 	}
