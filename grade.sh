@@ -136,9 +136,21 @@ TestKVReconfigE                       E    6
 TestSCReconfigE                       E    3
 TestOldBackupsServeStateE             E    4
 TestSimSweepE                         E    8
+
+# Part F: fast reads with leases.
+TestLeaseReadNoMessagesF              F    12
+TestLeaseFromSendF                    F    10
+TestPromiseF                          F    12
+TestNewPrimaryFirstReadF              F    12
+TestReadFallbackF                     F    10
+TestLeaseTooLongF                     F     5
+TestHeartbeatAnswersF                 F     5
+TestStalePartitionF                   F    12
+TestMixedUnreliableF                  F    12
+TestSimSweepF                         F    10
 END_OF_TABLE
 
-readonly ALL_PARTS=(A B C D KV SC E)
+readonly ALL_PARTS=(A B C D KV SC E F)
 readonly TEST_PKG_DIR=tests
 readonly LOG_ROOT=grade-logs
 readonly TAIL_LINES=40
@@ -147,7 +159,7 @@ usage() {
 	cat <<EOF
 Usage: ./grade.sh [-n N] [-p P] [-t TIMEOUT] [-race] [-v] [PART...]
 
-Runs the graded tests of the chosen parts (A B C D KV SC E, any case;
+Runs the graded tests of the chosen parts (A B C D KV SC E F, any case;
 default: all parts) and reports a score.
 
 Options:

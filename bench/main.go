@@ -7,6 +7,7 @@
 //	go run ./bench -quick            # every system once, short (under 2 minutes)
 //	go run ./bench                   # the full run: every point 5 times
 //	go run ./bench -systems vrlab/tcp -clients 64 -cpuprofile cpu.out
+//	go run ./bench -reads 90,100     # the read-heavy workloads: each library's linearizable reads
 package main
 
 import (
@@ -33,17 +34,43 @@ type systemDef struct {
 	library   string
 	transport string // "tcp" or "mem"
 	start     func() (*target, error)
+	read      string // the read-heavy workloads: how it reads ("" in the write workload)
 }
 
 var systems = []systemDef{
-	{"vrlab/tcp", "vrlab", "tcp", vrlabTCP},
-	{"vrlab/mem", "vrlab", "mem", vrlabMem},
-	{"hashicorp/tcp", "hashicorp", "tcp", groupTCP(func() (system.Group, error) { return hashiraft.New("tcp") })},
-	{"hashicorp/mem", "hashicorp", "mem", groupMem(func() (system.Group, error) { return hashiraft.New("inmem") })},
-	{"etcd/tcp", "etcd", "tcp", groupTCP(func() (system.Group, error) { return etcdraft.New("tcp") })},
-	{"etcd/mem", "etcd", "mem", groupMem(func() (system.Group, error) { return etcdraft.New("inmem") })},
-	{"unreplicated/tcp", "unreplicated", "tcp", unreplicatedTCP},
+	{"vrlab/tcp", "vrlab", "tcp", vrlabTCP, ""},
+	{"vrlab/mem", "vrlab", "mem", vrlabMem, ""},
+	{"hashicorp/tcp", "hashicorp", "tcp", groupTCP(func() (system.Group, error) { return hashiraft.New("tcp") }), ""},
+	{"hashicorp/mem", "hashicorp", "mem", groupMem(func() (system.Group, error) { return hashiraft.New("inmem") }), ""},
+	{"etcd/tcp", "etcd", "tcp", groupTCP(func() (system.Group, error) { return etcdraft.New("tcp") }), ""},
+	{"etcd/mem", "etcd", "mem", groupMem(func() (system.Group, error) { return etcdraft.New("inmem") }), ""},
+	{"unreplicated/tcp", "unreplicated", "tcp", unreplicatedTCP, ""},
 }
+
+// readSystems are the systems of the read-heavy workloads (-reads), each
+// with its library's linearizable read.
+var readSystems = []systemDef{
+	{"vrlab-lease/tcp", "vrlab", "tcp", vrlabLeaseTCP, readLease},
+	{"vrlab-lease/mem", "vrlab", "mem", vrlabLeaseMem, readLease},
+	{"vrlab-log/tcp", "vrlab", "tcp", vrlabTCP, readLog},
+	{"vrlab-log/mem", "vrlab", "mem", vrlabMem, readLog},
+	{"hashicorp/tcp", "hashicorp", "tcp", groupTCP(func() (system.Group, error) { return hashiraft.New("tcp") }), readVerify},
+	{"hashicorp/mem", "hashicorp", "mem", groupMem(func() (system.Group, error) { return hashiraft.New("inmem") }), readVerify},
+	{"etcd-safe/tcp", "etcd", "tcp", groupTCP(func() (system.Group, error) { return etcdraft.New("tcp") }), readSafe},
+	{"etcd-safe/mem", "etcd", "mem", groupMem(func() (system.Group, error) { return etcdraft.New("inmem") }), readSafe},
+	{"etcd-lease/tcp", "etcd", "tcp", groupTCP(func() (system.Group, error) { return etcdraft.NewLeaseBased("tcp") }), readLeaseBased},
+	{"etcd-lease/mem", "etcd", "mem", groupMem(func() (system.Group, error) { return etcdraft.NewLeaseBased("inmem") }), readLeaseBased},
+	{"unreplicated/tcp", "unreplicated", "tcp", unreplicatedTCP, "local"},
+}
+
+// The read paths of the read-heavy workloads.
+const (
+	readLease      = "lease"             // vrlab: the primary's leases (Part F)
+	readLog        = "log"               // vrlab without leases: through the log, like a write
+	readVerify     = "VerifyLeader"      // hashicorp: VerifyLeader, then the leader's FSM
+	readSafe       = "ReadIndex (safe)"  // etcd: ReadIndex with ReadOnlySafe
+	readLeaseBased = "ReadIndex (lease)" // etcd: ReadIndex with ReadOnlyLeaseBased
+)
 
 func main() {
 	var (
@@ -60,6 +87,8 @@ func main() {
 		memprof    = flag.String("memprofile", "", "write an allocation profile of the run to this file")
 		out        = flag.String("o", "", "also write the Markdown table to this file")
 		batch      = flag.Int("batch", 0, "vrlab's MaxBatchOps (1 = batching off; 0 = the default)")
+		interleave = flag.Bool("interleave", false, "run the repetitions round-robin over every point (each round runs every point once), so a machine whose load drifts slows every system alike")
+		readsArg   = flag.String("reads", "", "the read-heavy workloads: comma-separated `percentages` of reads (e.g. 90,100); each library's linearizable read (systems: "+readNames()+")")
 	)
 	flag.Parse()
 	vrOptions.MaxBatchOps = *batch
@@ -71,12 +100,25 @@ func main() {
 		fmt.Fprintf(os.Stderr, "bench: bad arguments: -clients %q, -reps %d, -d %v\n", *clientsArg, *reps, *dur)
 		os.Exit(2)
 	}
-	chosen, err := choose(*only)
+	reads := []int{0}
+	from := systems
+	if *readsArg != "" {
+		if reads, err = parsePercents(*readsArg); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: bad arguments: -reads %q: %v\n", *readsArg, err)
+			os.Exit(2)
+		}
+		from = readSystems
+	}
+	chosen, err := choose(from, *only)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
 	}
-	os.Exit(run(chosen, counts, *reps, *warm, *dur, *out, profiles{
+	order := sequential
+	if *interleave {
+		order = roundRobin
+	}
+	os.Exit(run(chosen, counts, reads, *reps, order, *warm, *dur, *out, profiles{
 		cpu: *cpuprofile, trace: *traceFile, mem: *memprof, mutex: *mutexprof, block: *blockprof,
 	}))
 }
@@ -85,7 +127,14 @@ func main() {
 type profiles struct{ cpu, trace, mem, mutex, block string }
 
 // run measures every point and prints the table; it returns the exit code.
-func run(chosen []systemDef, counts []int, reps int, warm, dur time.Duration, out string, prof profiles) int {
+// The orders of the measurements: every repetition of a point one after
+// another, or one repetition of every point per round.
+const (
+	sequential = iota
+	roundRobin
+)
+
+func run(chosen []systemDef, counts, reads []int, reps, order int, warm, dur time.Duration, out string, prof profiles) int {
 	defer record(prof.cpu, pprof.StartCPUProfile, pprof.StopCPUProfile)()
 	defer record(prof.trace, trace.Start, trace.Stop)()
 	if prof.mem != "" {
@@ -100,29 +149,50 @@ func run(chosen []systemDef, counts []int, reps int, warm, dur time.Duration, ou
 		runtime.SetBlockProfileRate(10000) // one sample per 10 µs blocked
 		defer writeProfile("block", prof.block)
 	}
-	fmt.Printf("vrlab bench: %s, GOMAXPROCS=%d, %d × (%v warm-up + %v) per point, clients %v\n",
-		runtime.Version(), runtime.GOMAXPROCS(0), reps, warm, dur, counts)
-	var rows []row
-	failed := false
-	for _, s := range chosen {
-		for _, n := range counts {
-			r := row{sys: s, clients: n}
-			for rep := 0; rep < reps; rep++ {
-				res, err := runPoint(s, n, warm, dur)
-				if err != nil {
-					fmt.Fprintf(os.Stderr, "bench: %s, %d clients, repetition %d: %v\n", s.name, n, rep+1, err)
-					failed = true
-					continue
-				}
-				r.results = append(r.results, res)
-			}
-			if len(r.results) > 0 {
-				fmt.Println(r.text())
-				rows = append(rows, r)
+	fmt.Printf("vrlab bench: %s, GOMAXPROCS=%d, %d × (%v warm-up + %v) per point, clients %v, reads %v%%\n",
+		runtime.Version(), runtime.GOMAXPROCS(0), reps, warm, dur, counts, reads)
+	var all []*row
+	for _, pct := range reads {
+		for _, s := range chosen {
+			for _, n := range counts {
+				all = append(all, &row{sys: s, clients: n, reads: pct})
 			}
 		}
 	}
+	failed := false
+	measurePoint := func(r *row, rep int) {
+		res, err := runPoint(r.sys, r.clients, warm, dur, r.reads)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %s, %d clients, %d%% reads, repetition %d: %v\n", r.sys.name, r.clients, r.reads, rep+1, err)
+			failed = true
+			return
+		}
+		r.results = append(r.results, res)
+	}
+	if order == roundRobin {
+		for rep := 0; rep < reps; rep++ {
+			for _, r := range all {
+				measurePoint(r, rep)
+			}
+			fmt.Printf("round %d of %d done\n", rep+1, reps)
+		}
+	}
+	var rows []row
+	for _, r := range all {
+		if order == sequential {
+			for rep := 0; rep < reps; rep++ {
+				measurePoint(r, rep)
+			}
+		}
+		if len(r.results) > 0 {
+			fmt.Println(r.text())
+			rows = append(rows, *r)
+		}
+	}
 	table := markdown(rows) + "\n" + goals(rows)
+	if reads[0] > 0 {
+		table = markdown(rows) + "\n" + readGoals(rows)
+	}
 	fmt.Println()
 	fmt.Print(table)
 	if out != "" {
@@ -167,35 +237,51 @@ func writeProfile(name, file string) {
 }
 
 // runPoint starts a fresh system, measures it, and stops it.
-func runPoint(s systemDef, clients int, warm, d time.Duration) (result, error) {
+func runPoint(s systemDef, clients int, warm, d time.Duration, reads int) (result, error) {
 	t, err := s.start()
 	if err != nil {
 		return result{}, fmt.Errorf("start: %w", err)
 	}
 	defer t.close()
 	runtime.GC() // the previous point's garbage is not this one's
-	return measure(t, clients, warm, d)
+	return measure(t, clients, warm, d, reads)
 }
 
-func names() string {
+func names() string     { return namesOf(systems) }
+func readNames() string { return namesOf(readSystems) }
+
+func namesOf(defs []systemDef) string {
 	var n []string
-	for _, s := range systems {
+	for _, s := range defs {
 		n = append(n, s.name)
 	}
 	return strings.Join(n, ", ")
 }
 
-func choose(list string) ([]systemDef, error) {
+func choose(from []systemDef, list string) ([]systemDef, error) {
 	if list == "" {
-		return systems, nil
+		return from, nil
 	}
 	var out []systemDef
 	for _, name := range strings.Split(list, ",") {
-		i := slices.IndexFunc(systems, func(s systemDef) bool { return s.name == strings.TrimSpace(name) })
+		i := slices.IndexFunc(from, func(s systemDef) bool { return s.name == strings.TrimSpace(name) })
 		if i < 0 {
-			return nil, fmt.Errorf("no system %q; the systems are %s", name, names())
+			return nil, fmt.Errorf("no system %q; the systems are %s", name, namesOf(from))
 		}
-		out = append(out, systems[i])
+		out = append(out, from[i])
+	}
+	return out, nil
+}
+
+// parsePercents parses read percentages, 1 to 100.
+func parsePercents(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > 100 {
+			return nil, fmt.Errorf("bad percentage %q (1 to 100)", f)
+		}
+		out = append(out, n)
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"os"
@@ -24,9 +25,11 @@ type target struct {
 	close     func()
 }
 
-// client submits commands one at a time.
+// client submits commands one at a time: writes with do, reads (the
+// read-heavy workloads) with read.
 type client struct {
 	do    func(ctx context.Context, cmd []byte) ([]byte, error)
+	read  func(ctx context.Context, cmd []byte) ([]byte, error)
 	close func()
 }
 
@@ -44,8 +47,11 @@ func (r result) opsPerSec() float64 { return float64(r.ops) / r.elapsed.Seconds(
 
 // measure runs nclients closed-loop clients against t: each submits a
 // command, waits for its result, and submits the next, for warm+d; only the
-// last d counts. Every result is checked.
-func measure(t *target, nclients int, warm, d time.Duration) (result, error) {
+// last d counts. reads percent of each client's commands are reads, spread
+// evenly. Every result is checked: a write's is a version, and a read's is
+// at least the version the client's own last write of that key returned (a
+// stale read would show an older one).
+func measure(t *target, nclients int, warm, d time.Duration, reads int) (result, error) {
 	clients := make([]client, nclients)
 	for i := range clients {
 		c, err := t.newClient()
@@ -68,25 +74,24 @@ func measure(t *target, nclients int, warm, d time.Duration) (result, error) {
 	for i, c := range clients {
 		g.Go(func() error {
 			<-start
-			mine := make([]time.Duration, 0, 1<<14)
+			var mine latencies
+			written := map[[16]byte]uint64{} // the version of this client's last write of each key
 			for seq := 0; ; seq++ {
 				now := time.Now()
 				if now.After(stopAt) {
 					break
 				}
-				res, err := c.do(ctx, system.Command(i, seq))
-				if err != nil {
-					return fmt.Errorf("client %d, command %d: %w", i, seq, err)
-				}
-				if err := system.CheckResult(res); err != nil {
-					return fmt.Errorf("client %d, command %d: result %x: %w", i, seq, res, err)
+				if err := oneCommand(ctx, c, i, seq, reads, written); err != nil {
+					return err
 				}
 				if now.After(measureFrom) {
-					mine = append(mine, time.Since(now))
+					mine.add(time.Since(now))
 				}
 			}
 			mu.Lock()
-			lat = append(lat, mine...)
+			for _, c := range mine.chunks {
+				lat = append(lat, c...)
+			}
 			mu.Unlock()
 			return nil
 		})
@@ -125,4 +130,50 @@ func measure(t *target, nclients int, warm, d time.Duration) (result, error) {
 		bytesPerOp:  float64(c1.WireBytes-c0.WireBytes) / n,
 		allocsPerOp: float64(m1.Mallocs-m0.Mallocs) / n,
 	}, nil
+}
+
+// oneCommand runs client i's seq-th command, a read or a write, and checks
+// its result.
+func oneCommand(ctx context.Context, c client, i, seq, reads int, written map[[16]byte]uint64) error {
+	if (seq+1)*reads/100 > seq*reads/100 {
+		cmd := system.ReadCommand(i, seq)
+		res, err := c.read(ctx, cmd)
+		if err != nil {
+			return fmt.Errorf("client %d, read %d: %w", i, seq, err)
+		}
+		v, err := system.CheckReadResult(res)
+		if err != nil {
+			return fmt.Errorf("client %d, read %d: result %x: %w", i, seq, res, err)
+		}
+		if w := written[system.KeyOf(cmd)]; v < w {
+			return fmt.Errorf("client %d, read %d: a stale read: version %d of a key this client wrote as version %d", i, seq, v, w)
+		}
+		return nil
+	}
+	cmd := system.Command(i, seq)
+	res, err := c.do(ctx, cmd)
+	if err != nil {
+		return fmt.Errorf("client %d, command %d: %w", i, seq, err)
+	}
+	if err := system.CheckResult(res); err != nil {
+		return fmt.Errorf("client %d, command %d: result %x: %w", i, seq, res, err)
+	}
+	written[system.KeyOf(cmd)] = binary.LittleEndian.Uint64(res)
+	return nil
+}
+
+// latencies collects a client's latencies in chunks of fixed size, so that
+// recording one never copies the ones before it (a growing slice would, and
+// the copying would cost the fastest systems the most).
+type latencies struct{ chunks [][]time.Duration }
+
+const latencyChunk = 1 << 14
+
+func (l *latencies) add(d time.Duration) {
+	n := len(l.chunks)
+	if n == 0 || len(l.chunks[n-1]) == latencyChunk {
+		l.chunks = append(l.chunks, make([]time.Duration, 0, latencyChunk))
+		n++
+	}
+	l.chunks[n-1] = append(l.chunks[n-1], d)
 }

@@ -21,7 +21,12 @@ import (
 // vrOptions are the options of every vrlab replica (-batch sets MaxBatchOps).
 var vrOptions = vr.Options{CheckpointEvery: system.SnapshotEvery}
 
-// kvSM adapts system.KV to vr.StateMachine.
+// benchLeaseTicks is the lease of the vrlab-lease rows: 200 ms, below the
+// default 300 ms view-change timeout.
+const benchLeaseTicks = 20
+
+// kvSM adapts system.KV to vr.StateMachine, and to vr.Reader: with leases
+// on, the primary answers reads with Read.
 type kvSM struct{ *system.KV }
 
 // quiet is the logger of every vrnet piece: the benchmark prints only its table.
@@ -43,7 +48,19 @@ func freeAddrs(n int) ([]string, error) {
 
 // vrlabTCP: three vrnet.Replicas; each client dials the replicas itself
 // (vrnet.Client) and runs a vr.Client, as a real client would.
-func vrlabTCP() (*target, error) {
+func vrlabTCP() (*target, error) { return vrlabTCPWith(vrOptions) }
+
+// vrlabLeaseTCP is vrlabTCP with leases: reads at the primary.
+func vrlabLeaseTCP() (*target, error) { return vrlabTCPWith(leaseOptions()) }
+
+// leaseOptions are vrOptions with leases on.
+func leaseOptions() vr.Options {
+	o := vrOptions
+	o.LeaseTicks = benchLeaseTicks
+	return o
+}
+
+func vrlabTCPWith(opts vr.Options) (*target, error) {
 	addrs, err := freeAddrs(3)
 	if err != nil {
 		return nil, err
@@ -55,7 +72,7 @@ func vrlabTCP() (*target, error) {
 		}
 	}
 	for i := range addrs {
-		r, err := vrnet.StartReplica(vrnet.Config{ID: i, Peers: addrs, Logger: quiet}, kvSM{system.NewKV()}, vrOptions)
+		r, err := vrnet.StartReplica(vrnet.Config{ID: i, Peers: addrs, Logger: quiet}, kvSM{system.NewKV()}, opts)
 		if err != nil {
 			closeAll()
 			return nil, err
@@ -85,7 +102,7 @@ func dialVR(addrs []string) (client, error) {
 		return client{}, err
 	}
 	vc := vr.NewClient(len(addrs), c)
-	return client{do: vc.InvokeContext, close: c.Close}, nil
+	return client{do: vc.InvokeContext, read: vc.ReadContext, close: c.Close}, nil
 }
 
 // waitPrimary waits until some replica is a normal primary.
@@ -151,7 +168,12 @@ func (c memClient) Call(server int, args *vr.RequestArgs, reply *vr.RequestReply
 
 // vrlabMem: three vr.Nodes over memNet; clients are vr.Clients calling the
 // Nodes in-process.
-func vrlabMem() (*target, error) {
+func vrlabMem() (*target, error) { return vrlabMemWith(vrOptions) }
+
+// vrlabLeaseMem is vrlabMem with leases: reads at the primary.
+func vrlabLeaseMem() (*target, error) { return vrlabMemWith(leaseOptions()) }
+
+func vrlabMemWith(opts vr.Options) (*target, error) {
 	const n = 3
 	mn := &memNet{nodes: make([]*vr.Node, n), links: make([][]chan vr.Message, n), done: make(chan struct{})}
 	for i := range n {
@@ -163,7 +185,7 @@ func vrlabMem() (*target, error) {
 	// The links start once every node exists; until then the first
 	// messages wait in the queues.
 	for i := range n {
-		node, err := vr.NewNode(i, n, kvSM{system.NewKV()}, vrOptions, memEnd{mn, i})
+		node, err := vr.NewNode(i, n, kvSM{system.NewKV()}, opts, memEnd{mn, i})
 		if err != nil {
 			return nil, err
 		}
@@ -188,7 +210,7 @@ func vrlabMem() (*target, error) {
 		counters: func() system.Counters { return system.Counters{Messages: mn.msgs.Load()} },
 		newClient: func() (client, error) {
 			vc := vr.NewClient(n, memClient{mn.nodes})
-			return client{do: vc.InvokeContext, close: func() {}}, nil
+			return client{do: vc.InvokeContext, read: vc.ReadContext, close: func() {}}, nil
 		},
 	}
 	return t, waitPrimary(func(i int) vr.State { return mn.nodes[i].State() }, n)
@@ -203,7 +225,7 @@ type kvHandler struct {
 
 func (h *kvHandler) Request(ctx context.Context, args vr.RequestArgs) vr.RequestReply {
 	h.mu.Lock()
-	res := h.kv.Apply(args.Op)
+	res := h.kv.Apply(args.Op) // a ReadCommand changes nothing
 	h.mu.Unlock()
 	return vr.RequestReply{OK: true, Result: res}
 }
@@ -223,7 +245,11 @@ func (h *kvHandler) Submit(args vr.RequestArgs, done func(vr.RequestReply)) {
 type groupHandler struct{ g system.Group }
 
 func (h groupHandler) Request(ctx context.Context, args vr.RequestArgs) vr.RequestReply {
-	res, err := h.g.Submit(ctx, args.Op)
+	submit := h.g.Submit
+	if r, ok := h.g.(system.Reader); ok && args.ReadOnly {
+		submit = r.Read // the library's linearizable read
+	}
+	res, err := submit(ctx, args.Op)
 	if err != nil {
 		return vr.RequestReply{} // no answer: the client retries
 	}
@@ -279,7 +305,16 @@ func groupMem(start func() (system.Group, error)) func() (*target, error) {
 		return &target{
 			close:     g.Close,
 			counters:  g.Counters,
-			newClient: func() (client, error) { return client{do: g.Submit, close: func() {}}, nil },
+			newClient: func() (client, error) { return client{do: g.Submit, read: readOf(g), close: func() {}}, nil },
 		}, nil
 	}
+}
+
+// readOf is g's linearizable read, or its Submit if it has none (a read
+// through the log).
+func readOf(g system.Group) func(context.Context, []byte) ([]byte, error) {
+	if r, ok := g.(system.Reader); ok {
+		return r.Read
+	}
+	return g.Submit
 }

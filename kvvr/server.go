@@ -80,8 +80,9 @@ func (kv *KVServer) Apply(op []byte) []byte {
 	//lab:end
 }
 
-// Read serves a Get without changing the state (vr.Reader, for fast reads;
-// VR does not call it yet). Any other op gets an error result.
+// Read serves a Get without changing the state (vr.Reader): with leases on,
+// a primary holding them answers Gets with it, without a PREPARE (Part F).
+// Any other op gets an error result.
 func (kv *KVServer) Read(op []byte) []byte {
 	//lab:begin KV
 	o, err := DecodeOp(op)

@@ -16,6 +16,7 @@ const (
 	clienttable   = "vr/clienttable.go"
 	replica       = "vr/replica.go"
 	reconfig      = "vr/reconfig.go"
+	lease         = "vr/lease.go"
 )
 
-var catalogue = slices.Concat(partA, partB, partC, partD, partKV, partSC, partE)
+var catalogue = slices.Concat(partA, partB, partC, partD, partKV, partSC, partE, partF)

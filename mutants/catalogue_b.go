@@ -51,7 +51,7 @@ var partB = []Mutant{
 	},
 	{
 		Name: "execute-on-append", Part: "B", Breaks: "LAB-B: executing at backups what isn't committed (executing when appending)",
-		Edits: []Edit{edit(normal, "	r.extendLog(m.LogStart, m.Entries, nil)\n	r.send(", "	r.extendLog(m.LogStart, m.Entries, nil)\n	r.commitNumber = max(r.commitNumber, r.opNumber)\n	r.executeCommitted()\n	r.send(")},
+		Edits: []Edit{edit(normal, "	r.extendLog(m.LogStart, m.Entries, nil)\n	ok := ", "	r.extendLog(m.LogStart, m.Entries, nil)\n	r.commitNumber = max(r.commitNumber, r.opNumber)\n	r.executeCommitted()\n	ok := ")},
 		Tests: []string{"TestDivergentLogsB", "TestSimSweepB"},
 	},
 	{

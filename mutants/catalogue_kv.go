@@ -94,8 +94,8 @@ var partKV = []Mutant{
 		Name: "kv-clerk-cached-get", Part: "KV", Breaks: "LAB-KV: a Get answered locally (from the clerk's cache of what it saw)",
 		Edits: []Edit{
 			edit(kvClient, "type Clerk struct {\n	vc *vr.Client\n}", "type Clerk struct {\n	vc    *vr.Client\n	cache map[string]string\n}"),
-			edit(kvClient, "	return ck.invoke(ctx, Op{Kind: OpGet, Key: key})\n",
-				"	if v, ok := ck.cache[key]; ok {\n		return v, nil\n	}\n	return ck.invoke(ctx, Op{Kind: OpGet, Key: key})\n"),
+			edit(kvClient, "	return ck.read(ctx, Op{Kind: OpGet, Key: key})\n",
+				"	if v, ok := ck.cache[key]; ok {\n		return v, nil\n	}\n	return ck.read(ctx, Op{Kind: OpGet, Key: key})\n"),
 			edit(kvClient, "		return \"\", fmt.Errorf(\"%v: %w\", op, err)\n	}\n	return v, nil\n",
 				`		return "", fmt.Errorf("%v: %w", op, err)
 	}

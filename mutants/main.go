@@ -39,7 +39,7 @@ func main() {
 	var (
 		runs    = flag.Int("n", 3, "runs of the catching tests per mutant; each run must fail")
 		jobs    = flag.Int("j", 1, "mutants tested at a time (the tests are timing-sensitive: keep it at 1 on 2 cores)")
-		parts   = flag.String("part", "", "comma-separated parts (A,B,C,D,KV,SC,E); default: all")
+		parts   = flag.String("part", "", "comma-separated parts (A,B,C,D,KV,SC,E,F); default: all")
 		match   = flag.String("run", "", "only mutants whose name matches this `regexp`")
 		full    = flag.Bool("full", false, "also run every graded test of the mutant's part once and list all that fail")
 		check   = flag.Bool("check", false, "only check that every mutant applies; run nothing")

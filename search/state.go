@@ -390,6 +390,9 @@ func msgKey(m *vr.Message) uint64 {
 			h = mix(h, intsHash(e.Members))
 		}
 	}
+	if m.SentAt != 0 || m.Grant || m.ReadOnly { // part F; zero without leases (the search runs without)
+		h = mix(h, uint64(m.SentAt)<<2|b2u(m.Grant)<<1|b2u(m.ReadOnly))
+	}
 	if m.Members != nil || m.OldMembers != nil || m.Err != "" {
 		h = mix(mix(mix(h, intsHash(m.Members)), intsHash(m.OldMembers)), bytesHash([]byte(m.Err)))
 	}

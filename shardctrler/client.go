@@ -10,7 +10,9 @@ import (
 
 // Clerk is a client of the shard controller. Each call executes exactly
 // once, through the VR log, and returns when it has; the vr.Client retries
-// across view changes and lost messages. A Clerk makes one call at a time.
+// across view changes and lost messages. A Query is a read (vr.Client.Read):
+// with leases on it is answered by the primary from its state, without a
+// PREPARE. A Clerk makes one call at a time.
 type Clerk struct {
 	vc *vr.Client
 }
@@ -73,7 +75,11 @@ func (ck *Clerk) MoveContext(ctx context.Context, shard int, gid int) error {
 
 // QueryContext is Query that gives up when ctx ends.
 func (ck *Clerk) QueryContext(ctx context.Context, num int) (Config, error) {
-	return ck.invoke(ctx, encodeQuery(num), true)
+	result, err := ck.vc.ReadContext(ctx, encodeQuery(num))
+	if err != nil {
+		return Config{}, err
+	}
+	return decodeResult(result, true)
 }
 
 // invoke runs one op through the VR log. A call that gave up may still

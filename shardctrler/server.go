@@ -74,6 +74,23 @@ func (sm *stateMachine) Apply(b []byte) []byte {
 	return okResult(nil)
 }
 
+// Read answers a Query without changing the state (vr.Reader): with leases
+// on, a primary holding them serves Queries from its state, without a
+// PREPARE (Part F). Any other op gets resultBadOp.
+func (sm *stateMachine) Read(b []byte) []byte {
+	o, err := decodeOp(b)
+	if err != nil {
+		return errResult(resultBadOp, err)
+	}
+	if o.kind != opQuery {
+		return errResult(resultBadOp, fmt.Errorf("shardctrler: op kind %d is not read-only", o.kind))
+	}
+	c := sm.query(o.num)
+	return okResult(&c)
+}
+
+var _ vr.Reader = (*stateMachine)(nil)
+
 // join adds the groups of servers (gid -> server names; every gid
 // positive, at least one) and rebalances. It refuses, changing nothing, if
 // one of the gids is already a group. servers belongs to the caller's op:

@@ -24,6 +24,11 @@ type client struct {
 	completed   int
 	maxLatency  int
 	admin       bool // Part E: the administrator, whose requests are RECONFIGURATIONs (reconfig.go)
+
+	// Reads (Part F): whether request seq is a read, and which requests
+	// were (replies to older ones still arrive).
+	read  bool
+	reads map[int]bool
 }
 
 func (s *Sim) node(c *client) int { return s.cfg.Replicas + c.idx }
@@ -42,13 +47,22 @@ func (s *Sim) tickClient(c *client) {
 		c.invokedAt = s.now
 		c.minPos = s.chk.MaxCompleted
 		c.hops = 0
+		c.read = s.cfg.ReadRatio > 0 && s.rng.Float64() < s.cfg.ReadRatio
+		kind := ""
+		if c.read {
+			if c.reads == nil {
+				c.reads = map[int]bool{}
+			}
+			c.reads[c.seq] = true
+			kind = " read"
+		}
 		s.stats.Requests++
 		if s.trace != nil {
-			s.tracef("client  c%d invokes request %d (%s) at R%d", c.idx, c.seq, check.OpName(check.OpKey(c.idx, c.seq)), c.hint)
+			s.tracef("client  c%d invokes%s request %d (%s) at R%d", c.idx, kind, c.seq, check.OpName(check.OpKey(c.idx, c.seq)), c.hint)
 		}
 		s.mix(evInvoke, c.idx, c.seq, c.hint)
 		if s.opts.Events != nil {
-			s.emit(Event{Kind: EvInvoke, Client: c.idx, Request: c.seq, To: c.hint, From: s.node(c)})
+			s.emit(Event{Kind: EvInvoke, Client: c.idx, Request: c.seq, To: c.hint, From: s.node(c), Read: c.read})
 		}
 		s.sendRequest(c, c.hint)
 		return
@@ -63,7 +77,7 @@ func (s *Sim) tickClient(c *client) {
 
 func (s *Sim) sendRequest(c *client, to int) {
 	c.lastTry = s.now
-	s.send(s.node(c), to, vr.Message{Type: vr.MsgRequest, ClientID: c.id, RequestNum: c.seq, Op: check.EncodeOp(check.OpKey(c.idx, c.seq)), To: to, From: -1})
+	s.send(s.node(c), to, vr.Message{Type: vr.MsgRequest, ClientID: c.id, RequestNum: c.seq, Op: check.EncodeOp(check.OpKey(c.idx, c.seq)), To: to, From: -1, ReadOnly: c.read})
 }
 
 // onClientMessage is a REPLY or NOTPRIMARY arriving at client c.
@@ -78,13 +92,23 @@ func (s *Sim) onClientMessage(c *client, m *vr.Message) {
 			s.failf("client", "client %d got a reply for request %d, which it never sent (latest %d)", c.idx, m.RequestNum, c.seq)
 			return
 		}
-		n, ok := s.chk.Reply(c.idx, m.RequestNum, m)
+		n, lease, ok := s.checkReply(c, m)
 		if !ok || m.RequestNum != c.seq || !c.outstanding {
 			return
 		}
-		if n <= c.minPos {
+		switch {
+		case lease && n < c.minPos:
+			s.failf("linearizability", "stale read: client %d's read %d was invoked after an op at op-number %d completed (or a read saw it), but R%d answered it under a lease from a state that holds only the ops up to %d", c.idx, c.seq, c.minPos, m.From, n)
+			return
+		case !lease && n <= c.minPos:
 			s.failf("linearizability", "client %d's request %d was invoked after an op at op-number %d completed, but it was executed earlier, as op %d", c.idx, c.seq, c.minPos, n)
 			return
+		}
+		if c.read {
+			s.stats.Reads++
+			if lease {
+				s.stats.LeaseReads++
+			}
 		}
 		c.outstanding = false
 		c.completed++
@@ -97,11 +121,15 @@ func (s *Sim) onClientMessage(c *client, m *vr.Message) {
 			c.nextAt = s.now + s.rng.IntN(s.cfg.ThinkMax+1)
 		}
 		if s.trace != nil {
-			s.tracef("client  c%d request %d done: op %d", c.idx, c.seq, n)
+			if lease {
+				s.tracef("client  c%d read %d done under a lease: state at op %d", c.idx, c.seq, n)
+			} else {
+				s.tracef("client  c%d request %d done: op %d", c.idx, c.seq, n)
+			}
 		}
 		s.mix(evDone, c.idx, c.seq, n)
 		if s.opts.Events != nil {
-			s.emit(Event{Kind: EvReturn, Client: c.idx, Request: c.seq, OpNumber: n, Invoked: c.invokedAt, From: s.node(c)})
+			s.emit(Event{Kind: EvReturn, Client: c.idx, Request: c.seq, OpNumber: n, Invoked: c.invokedAt, From: s.node(c), Read: c.read, Lease: lease})
 		}
 	case vr.MsgNotPrimary, vr.MsgNewEpoch: // (Part E: NEWEPOCH, from a replica of a newer epoch, says the same)
 		if !c.outstanding || m.RequestNum != c.seq {
@@ -116,4 +144,20 @@ func (s *Sim) onClientMessage(c *client, m *vr.Message) {
 	default:
 		s.failf("client", "client %d got a %v", c.idx, m.Type)
 	}
+}
+
+// checkReply checks a REPLY to client c against the canonical log and
+// returns the op-number it names. A write's (or a read's that went through
+// the log) is where its op executed; a read answered under a lease names
+// the last op of the state it read (lease), which must be a committed
+// prefix of the log.
+func (s *Sim) checkReply(c *client, m *vr.Message) (n int, lease, ok bool) {
+	if c.reads[m.RequestNum] {
+		if n, _, dec := check.DecodeResult(m.Result); !dec || s.chk.Op(n) != check.OpKey(c.idx, m.RequestNum) {
+			n, ok = s.chk.ReadReply(c.idx, m.RequestNum, m)
+			return n, true, ok
+		}
+	}
+	n, ok = s.chk.Reply(c.idx, m.RequestNum, m)
+	return n, false, ok
 }

@@ -60,7 +60,21 @@ type Config struct {
 	// configuration with this probability per tick (0: never).
 	Members      []int
 	ReconfigRate float64
+	// Fast reads (Part F; 0 everywhere but in ForPart("F")). LeaseTicks is
+	// vr.Options.LeaseTicks. ReadRatio is the fraction of client requests
+	// that are reads (vr.Client.Read: ReadOnly). ClockSkew makes each
+	// replica's clock run at its own rate, drawn within 1±ClockSkew of the
+	// simulated time (clock.go): VR-PROTOCOL.md §7 assumes ±5%
+	// (MaxClockSkew); beyond it, leases can outlive their promises.
+	LeaseTicks int
+	ReadRatio  float64
+	ClockSkew  float64
 }
+
+// MaxClockSkew is the clock drift the lease margin allows for
+// (VR-PROTOCOL.md §7 [choice]): every replica's clock within ±5% of real
+// time.
+const MaxClockSkew = 0.05
 
 // maxDelaySpan bounds every delay: the network's timing wheel has this many slots.
 const maxDelaySpan = 1024
@@ -161,7 +175,14 @@ func (c Config) String() string {
 		c.Replicas, c.Clients, c.CheckpointEvery, c.MaxBatchOps, c.HeartbeatTicks, c.ViewChangeTicks, c.SafetyTicks, c.LivenessTicks,
 		c.MinDelay, c.MaxDelay, c.LongDelayRate, c.LongDelayMax, c.DropRate, c.DupRate, c.LivenessDropRate,
 		c.CrashRate, c.PrimaryCrashBias, c.MinDown, c.MaxDown, c.PartitionRate, c.MinPartition, c.MaxPartition,
-		c.ThinkMax, c.ClientTimeout) + c.reconfigString()
+		c.ThinkMax, c.ClientTimeout) + c.reconfigString() + c.leaseString()
+}
+
+func (c Config) leaseString() string {
+	if c.LeaseTicks == 0 && c.ReadRatio == 0 && c.ClockSkew == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" lease=%d reads=%.2g skew=%.3g", c.LeaseTicks, c.ReadRatio, c.ClockSkew)
 }
 
 // NoFaults switches every fault of c off: no crashes, partitions, loss,

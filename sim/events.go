@@ -78,10 +78,12 @@ type Event struct {
 	Cut   [][2]int // EvPartition: every link cut, as {from, to} node pairs
 
 	// Clients.
-	Client   int // EvInvoke, EvReturn: the client's index (node n+Client)
-	Request  int // EvInvoke, EvReturn: the request-number
-	OpNumber int // EvReturn: the op-number it was executed as
-	Invoked  int // EvReturn: the tick it was invoked
+	Client   int  // EvInvoke, EvReturn: the client's index (node n+Client)
+	Request  int  // EvInvoke, EvReturn: the request-number
+	OpNumber int  // EvReturn: the op-number it was executed as
+	Invoked  int  // EvReturn: the tick it was invoked
+	Read     bool // EvInvoke, EvReturn: a read-only request (Part F); EvReturn: OpNumber is then the last op the state it read held, unless it went through the log
+	Lease    bool // EvReturn of a read: answered under a lease, not through the log
 
 	// Failure.
 	Check string // EvFailure: the check that failed (Failure.Check)

@@ -187,7 +187,7 @@ type pageCounts struct {
 
 // msgFields are the names of pageMsg.V: every field of vr.Message.
 var msgFields = []string{"Type", "From", "To", "Epoch", "View", "OpNumber", "CommitNumber", "LastNormalView",
-	"LogStart", "Entries", "Checkpoint", "Nonce", "Primary", "ClientID", "RequestNum", "Op", "Result"}
+	"LogStart", "Entries", "Checkpoint", "Nonce", "Primary", "ClientID", "RequestNum", "Op", "Result", "SentAt", "Grant", "ReadOnly"}
 
 // ---- building it ----
 
@@ -278,7 +278,7 @@ func (pb *pageBuilder) fields(m *vr.Message) []any {
 	}
 	return []any{m.Type.String(), m.From, to, m.Epoch, m.View, m.OpNumber, m.CommitNumber, m.LastNormalView,
 		m.LogStart, entriesText(m), checkpointText(m.Checkpoint), m.Nonce, m.Primary, client, m.RequestNum,
-		opText(m.Op), resultText(m.Result)}
+		opText(m.Op), resultText(m.Result), m.SentAt, m.Grant, m.ReadOnly}
 }
 
 // entriesText: how many entries, their op-numbers and the first few ops.
@@ -486,6 +486,9 @@ func (pb *pageBuilder) page(res Result, extra string, ho HTMLOptions) *page {
 			p.addMark(in, "heal", -1, y, e.Tick, e.Desc)
 		case EvInvoke:
 			op := &pageOp{Client: e.Client, Request: e.Request, S: y, E: -1, From: e.Tick, To: -1, Name: check.OpName(check.OpKey(e.Client, e.Request)), First: e.To}
+			if e.Read {
+				op.Name += " (read)"
+			}
 			ops[[2]int{e.Client, e.Request}] = op
 			allOps = append(allOps, op)
 		case EvReturn:

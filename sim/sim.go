@@ -50,6 +50,8 @@ type Stats struct {
 	Reconfigs    int // Part E: reconfigurations the administrator saw accepted
 	Refused      int // Part E: its requests refused, as they had to be
 	MaxEpoch     int // Part E: the highest epoch a replica reached
+	Reads        int // reads completed (Part F)
+	LeaseReads   int // of them, answered under a lease
 }
 
 // Faults is the number of faults injected.
@@ -77,6 +79,8 @@ func (st *Stats) add(o Stats) {
 	st.Reconfigs += o.Reconfigs
 	st.Refused += o.Refused
 	st.MaxEpoch = max(st.MaxEpoch, o.MaxEpoch)
+	st.Reads += o.Reads
+	st.LeaseReads += o.LeaseReads
 }
 
 // Result is the outcome of one seed.
@@ -111,6 +115,15 @@ type replica struct {
 	// bit set of senders; and the tick it last sent one.
 	svcFrom map[int]uint32
 	lastSVC int
+
+	// Its clock (clock.go): the fraction of a tick accumulated, in
+	// millionths; the ticks this life has had; and (conformance) the tick of
+	// this life's clock before which it promised no view change, by the
+	// leases it granted.
+	phase        int
+	ticks        int
+	promise      int
+	lastSVCTicks int // with clock rates: lastSVC on its clock
 }
 
 // Sim is one simulated cluster.
@@ -124,6 +137,7 @@ type Sim struct {
 	failover failover // Config.Failover's stages (liveness.go)
 
 	reps       []*replica
+	rates      []int // clock rates (clock.go); nil: every replica ticks once a tick
 	clients    []*client
 	clientByID map[int64]*client
 	net        network
@@ -177,6 +191,7 @@ func newSim(cfg Config, opts Options) *Sim {
 		s.tracef("config  seed %d: %v", cfg.Seed, cfg)
 	}
 	s.initReconfig() // Part E
+	s.rates = clockRates(cfg)
 	for i := 0; i < cfg.Replicas; i++ {
 		s.reps = append(s.reps, &replica{})
 		s.start(i, false)
@@ -213,7 +228,7 @@ func (s *Sim) runUntil(stop func() bool) {
 				break
 			}
 			if s.reps[i].up {
-				s.tick(i)
+				s.tickClock(i)
 			}
 		}
 		for _, c := range s.clients {
@@ -247,6 +262,7 @@ func (s *Sim) start(i int, recovering bool) {
 		ViewChangeTicks: s.cfg.ViewChangeTicks,
 		MaxBatchOps:     s.cfg.MaxBatchOps,
 		Members:         s.cfg.Members, // Part E: nil, or the epoch-0 configuration
+		LeaseTicks:      s.cfg.LeaseTicks,
 	}
 	if recovering && s.restartsAsStandby(i) {
 		opts.Recovering = false // Part E: a standby had no state to lose
@@ -269,6 +285,10 @@ func (s *Sim) start(i int, recovering bool) {
 	}
 	sl.svcFrom = map[int]uint32{}
 	sl.lastSVC = s.now
+	sl.ticks, sl.promise, sl.lastSVCTicks = 0, 0, 0
+	if recovering {
+		sl.promise = s.cfg.LeaseTicks // a restarted replica keeps the promises it may have made just before the crash
+	}
 	if recovering && s.trace != nil {
 		s.tracef("restart R%d (life %d, recovering)", i, sl.life)
 	}
@@ -284,6 +304,7 @@ func (s *Sim) start(i int, recovering bool) {
 
 func (s *Sim) tick(i int) {
 	defer s.catch(i)
+	s.reps[i].ticks++
 	s.reps[i].r.Tick()
 	s.after(i, nil)
 }
@@ -349,7 +370,7 @@ func (s *Sim) after(i int, in *vr.Message) {
 		s.chk.Message(m)
 		switch m.Type {
 		case vr.MsgStartViewChange:
-			sl.lastSVC = s.now
+			sl.lastSVC, sl.lastSVCTicks = s.now, sl.ticks
 		case vr.MsgPrepareOK:
 			vk := check.ViewKey(m.Epoch, m.View)
 			oks := s.okSent[vk]

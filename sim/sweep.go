@@ -34,6 +34,9 @@ func (s Summary) Print(w io.Writer) {
 	if st.Reconfigs+st.Refused > 0 {
 		fmt.Fprintf(w, "reconfig:     %d reconfigurations, %d requests refused as they had to be; highest epoch %d\n", st.Reconfigs, st.Refused, st.MaxEpoch)
 	}
+	if st.Reads > 0 {
+		fmt.Fprintf(w, "reads:        %d completed, %d of them under a lease (%.0f%%)\n", st.Reads, st.LeaseReads, 100*float64(st.LeaseReads)/float64(st.Reads))
+	}
 	fmt.Fprintf(w, "failures:     %d\n", len(s.Failures))
 	for _, f := range s.Failures {
 		fmt.Fprintf(w, "  %v\n", f)

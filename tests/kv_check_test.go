@@ -247,6 +247,7 @@ type loadSpec struct {
 	opTimeout time.Duration // bound of each op
 	pause     time.Duration // each clerk waits up to this long (at random) between ops
 	noAppend  bool          // Gets and Puts only: values stay small
+	gets      int           // percent of the ops that are Gets; 0 = 40
 }
 
 // startLoad starts the clerks. Each op is a Get, a Put or an Append of a
@@ -276,9 +277,13 @@ func (k *kvTest) startLoad(spec loadSpec) *kvLoad {
 				}
 				key := fmt.Sprintf("k%d", rng.Intn(spec.keys))
 				op := kvvr.Op{Kind: kvvr.OpGet, Key: key}
+				gets := spec.gets
+				if gets == 0 {
+					gets = 40
+				}
 				switch r := rng.Intn(100); {
-				case r < 40:
-				case r < 60 || spec.noAppend:
+				case r < gets:
+				case r < gets+(100-gets)/3 || spec.noAppend:
 					op = kvvr.Op{Kind: kvvr.OpPut, Key: key, Value: fmt.Sprintf("p%d.%d;", cl.id, n)}
 				default:
 					op = kvvr.Op{Kind: kvvr.OpAppend, Key: key, Value: fmt.Sprintf("a%d.%d;", cl.id, n)}

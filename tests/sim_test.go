@@ -4,9 +4,10 @@ package tests
 // (sim/, VR-PROTOCOL.md §9) runs your Replica — the same code the other
 // tests run — over a fixed list of seeds, each limited to what the part has
 // built so far (sim.ForPart): A has no clients, A and B no crashes, D always
-// checkpoints, and E adds reconfigurations: standbys and an administrator
-// that moves the group between configurations (add, remove, replace, change
-// f). Every seed injects loss, duplicates, delays and partitions,
+// checkpoints, E adds reconfigurations (standbys and an administrator that
+// moves the group between configurations: add, remove, replace, change f),
+// and F adds lease reads and clocks that run at rates of their own within
+// the bound the lease margin allows for. Every seed injects loss, duplicates, delays and partitions,
 // checks safety after every event, then heals everything and requires the
 // group to converge, to fail over from an isolated primary, and to converge
 // again. A failure replays exactly from its seed.
@@ -26,6 +27,7 @@ func TestSimSweepB(t *testing.T) { simSweep(t, "B", 400) }
 func TestSimSweepC(t *testing.T) { simSweep(t, "C", 400) }
 func TestSimSweepD(t *testing.T) { simSweep(t, "D", 400) }
 func TestSimSweepE(t *testing.T) { simSweep(t, "E", 250) }
+func TestSimSweepF(t *testing.T) { simSweep(t, "F", 300) }
 
 // simSweep runs seeds 1..seeds limited to part and reports each failing seed
 // with the command that replays it.
@@ -53,6 +55,10 @@ func simSweep(t *testing.T, part string, seeds int) {
 			"liveness means the group did not converge in time after the faults healed (sim/liveness.go);\n" +
 			"panic is an invariant assertion or crash in the Replica. The replay's trace shows every event up to the failure\n" +
 			"(add -vr for your Replica's VRDEBUG lines).")
+	}
+	if part == "F" && sum.Stats.LeaseReads < sum.Stats.Reads/2 {
+		t.Errorf("of %d reads, only %d were answered under a lease; with leases on in every seed, most must be (is leaseReadOK ever true?)",
+			sum.Stats.Reads, sum.Stats.LeaseReads)
 	}
 	verdict := "Passed"
 	if t.Failed() {

@@ -19,7 +19,13 @@ type StateMachine interface {
 }
 
 // Reader is implemented by a StateMachine that can serve read-only ops
-// without changing state (fast reads; a later issue).
+// without changing state: with Options.LeaseTicks > 0, a primary holding
+// leases answers a read-only request (Client.Read) with Read, without
+// putting it in the log (Part F, lease.go). Read must not change the
+// state. Unlike Apply, it may be called from several goroutines at once
+// (a Node serves lease reads side by side), though never while Apply,
+// Snapshot or Restore runs. Without a lease, the same op goes through the
+// log and Apply executes it.
 type Reader interface {
 	Read(op []byte) []byte
 }
@@ -86,6 +92,13 @@ type Options struct {
 	// turns batching off: every request is prepared at once, on its own.
 	MaxBatchOps   int
 	MaxBatchBytes int
+
+	// Fast reads (Part F, lease.go): the lease length in ticks; 0 = off
+	// (reads go through the log). It must be shorter than ViewChangeTicks:
+	// NewReplica refuses a longer lease. With leases on, backups grant the
+	// primary leases with their acknowledgements, and a primary holding f
+	// of them serves reads (Client.Read) from its state, without a PREPARE.
+	LeaseTicks int
 }
 
 // State is a consistent snapshot of a replica's protocol state, for tests

@@ -10,13 +10,13 @@ import "fmt"
 // receives (REPLY, NOTPRIMARY) are rejected too.
 func (r *Replica) validate(m Message) error {
 	switch {
-	case m.Type < MsgRequest || m.Type > MsgNewEpoch || m.Type == MsgReply || m.Type == MsgNotPrimary:
+	case m.Type < MsgRequest || m.Type > MsgCommitOK || m.Type == MsgReply || m.Type == MsgNotPrimary:
 		return fmt.Errorf("vr: replica %d: unexpected message type %v", r.id, m.Type)
 	case !fromClient(m) && (m.From < 0 || m.From >= len(r.acked)):
 		return fmt.Errorf("vr: replica %d: %v from unknown replica %d", r.id, m.Type, m.From)
 	case !fromClient(m) && m.From == r.id:
 		return fmt.Errorf("vr: replica %d: %v from itself", r.id, m.Type)
-	case outOfRange(m.View, m.OpNumber, m.CommitNumber, m.LastNormalView, m.LogStart, m.Epoch):
+	case outOfRange(m.View, m.OpNumber, m.CommitNumber, m.LastNormalView, m.LogStart, m.Epoch, m.SentAt):
 		return fmt.Errorf("vr: replica %d: %v with a number outside [0, %d]", r.id, m.Type, maxNumber)
 	case m.LastNormalView > m.View:
 		return fmt.Errorf("vr: replica %d: %v with last-normal-view %d above view %d", r.id, m.Type, m.LastNormalView, m.View)

@@ -75,13 +75,34 @@ func (c *Client) Invoke(op []byte) []byte {
 // InvokeContext is Invoke that gives up when ctx ends. The op may still
 // execute later: the client gave up waiting, not the request.
 func (c *Client) InvokeContext(ctx context.Context, op []byte) ([]byte, error) {
+	return c.request(ctx, op, false)
+}
+
+// Read executes a read-only op and returns its result; like Invoke, it
+// retries until the group answers. The answer is linearizable: with
+// Options.LeaseTicks > 0 and a StateMachine that is a Reader, a primary
+// holding leases answers it from its state without a PREPARE (Part F);
+// otherwise it goes through the log like Invoke.
+func (c *Client) Read(op []byte) []byte {
+	result, _ := c.ReadContext(context.Background(), op)
+	return result
+}
+
+// ReadContext is Read that gives up when ctx ends.
+func (c *Client) ReadContext(ctx context.Context, op []byte) ([]byte, error) {
+	return c.request(ctx, op, true)
+}
+
+// request runs one request, read-only or not, to completion or until ctx
+// ends.
+func (c *Client) request(ctx context.Context, op []byte, readOnly bool) ([]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.nservers == 0 {
 		return nil, errors.New("vr: client has no servers")
 	}
 	c.seq++
-	reply, err := c.do(ctx, &RequestArgs{ClientID: c.id, RequestNum: c.seq, Op: op})
+	reply, err := c.do(ctx, &RequestArgs{ClientID: c.id, RequestNum: c.seq, Op: op, ReadOnly: readOnly})
 	return reply.Result, err
 }
 
@@ -187,10 +208,6 @@ func (c *Client) Members() ([]int, int) {
 	defer c.mu.Unlock()
 	return append([]int(nil), c.members...), c.epoch
 }
-
-// Read executes a read-only op. Until fast reads exist it goes through the
-// log like Invoke, which keeps it linearizable.
-func (c *Client) Read(op []byte) []byte { return c.Invoke(op) }
 
 // broadcast resends the request to every replica at once and returns the
 // first result. It also learns the primary from the answers.

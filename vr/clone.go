@@ -40,7 +40,8 @@ package vr
 //     paths with different numbers of ticks; it is not compared. The one
 //     field that holds a time, getStateAt, is compared as its age (now -
 //     getStateAt, capped at the heartbeat interval past which it no longer
-//     matters).
+//     matters). (The lease fields of part F, leaseUntil and promiseUntil,
+//     hold times too; they stay 0 with leases off, as the search runs.)
 //   - scratch is a reused buffer: not copied, not compared.
 
 import (

@@ -23,6 +23,7 @@
 //	statetransfer.go  GETSTATE, NEWSTATE (part B)
 //	recovery.go       RECOVERY, RECOVERYRESPONSE (part C)
 //	checkpoint.go     checkpoints and log compaction (part D)
+//	lease.go          fast reads: lease grants, the backup's promise, reads at the primary (part F)
 //
 // Around the core, Node runs a Replica in real time over a Transport (node.go;
 // labrpc's is built in, package vrnet has TCP): one loop goroutine ticks it,

@@ -23,6 +23,7 @@ const (
 	MsgStartEpoch                          // old group → added replicas: epoch Epoch starts after op OpNumber, Members replace OldMembers
 	MsgEpochStarted                        // new member → leaving replicas: I hold the state of epoch Epoch
 	MsgNewEpoch                            // replica → sender of an older epoch's message (replica or client): the group is in epoch Epoch; the fields of STARTEPOCH
+	MsgCommitOK                            // backup → primary: heard the COMMIT or STARTVIEW sent at SentAt (Part F: the answer that grants a lease; sent only with leases on)
 )
 
 var msgNames = map[MsgType]string{
@@ -33,6 +34,7 @@ var msgNames = map[MsgType]string{
 	MsgRecovery: "RECOVERY", MsgRecoveryResponse: "RECOVERYRESPONSE",
 	MsgReconfiguration: "RECONFIGURATION", MsgStartEpoch: "STARTEPOCH",
 	MsgEpochStarted: "EPOCHSTARTED", MsgNewEpoch: "NEWEPOCH",
+	MsgCommitOK: "COMMITOK",
 }
 
 func (t MsgType) String() string {
@@ -111,12 +113,25 @@ type Message struct {
 	Members    []int
 	OldMembers []int
 	Err        string
+	// Leases (Part F, lease.go). SentAt: on PREPARE, COMMIT and STARTVIEW,
+	// the primary's tick when it sent the message; on PREPAREOK and
+	// COMMITOK, the SentAt of the message answered. Grant: this PREPAREOK or
+	// COMMITOK grants the primary a lease that runs from SentAt. ReadOnly:
+	// a REQUEST whose op changes nothing, which the primary may serve from
+	// its lease. All zero when leases are off.
+	SentAt   int
+	Grant    bool
+	ReadOnly bool
 }
 
 func (m Message) String() string {
 	switch m.Type {
 	case MsgRequest, MsgReply, MsgNotPrimary:
-		return fmt.Sprintf("%v v%d c%d s%d", m.Type, m.View, m.ClientID, m.RequestNum)
+		s := fmt.Sprintf("%v v%d c%d s%d", m.Type, m.View, m.ClientID, m.RequestNum)
+		if m.ReadOnly {
+			s += " read"
+		}
+		return s
 	case MsgRecovery:
 		return fmt.Sprintf("%v %d→%d x%d", m.Type, m.From, m.To, m.Nonce)
 	case MsgReconfiguration:
@@ -138,6 +153,9 @@ func (m Message) String() string {
 	}
 	if m.Checkpoint != nil {
 		s += fmt.Sprintf(" ckpt@%d", m.Checkpoint.OpNumber)
+	}
+	if m.Grant {
+		s += fmt.Sprintf(" lease@%d", m.SentAt)
 	}
 	return s
 }

@@ -17,7 +17,7 @@ import (
 // load one burst of requests becomes one batch (batch.go) and a handful of
 // sends, and no lock is fought over by every request.
 type Node struct {
-	mu        sync.Mutex // guards r: whoever steps it holds mu
+	mu        sync.RWMutex // guards r: whoever steps it holds mu; lease reads (readNow) share it
 	r         *Replica
 	err       error // why the replica could not start, if it could not
 	me        int
@@ -36,6 +36,15 @@ type Node struct {
 	dead chan struct{}
 	kill sync.Once
 	wg   sync.WaitGroup // the loop
+
+	// With leases on (Part F), the Replica's clock is the monotonic clock:
+	// it has had one tick per TickInterval since clockZero, no fewer (ticks
+	// the ticker dropped are made up), and it is brought up to date before
+	// every step. A primary whose clock fell behind would honour its leases
+	// too long. Guarded by mu.
+	leases    bool
+	clockZero time.Time
+	ticked    int // ticks the Replica has had
 }
 
 // Transport carries replica messages to the other replicas. The Node calls
@@ -103,6 +112,7 @@ func NewNode(me, npeers int, sm StateMachine, opts Options, transport Transport)
 		return n, n.err
 	}
 	n.r.SetLogger(debugf)
+	n.leases, n.clockZero = opts.LeaseTicks > 0, time.Now()
 	n.mu.Lock()
 	n.flush()
 	n.mu.Unlock()
@@ -163,7 +173,7 @@ func (n *Node) loop() {
 			n.expireWaits(now)
 			n.mu.Lock()
 			if !n.killed() {
-				n.r.Tick()
+				n.tick()
 				n.flush()
 			}
 			n.unlock()
@@ -174,6 +184,31 @@ func (n *Node) loop() {
 		}
 	}
 }
+
+// tick gives the Replica the ticks that are due: one per tick of the
+// ticker, or with leases on every tick since clockZero it has not had yet
+// (see Node.leases). n.mu is held.
+func (n *Node) tick() {
+	if !n.leases {
+		n.r.Tick()
+		return
+	}
+	n.catchUp()
+}
+
+// catchUp ticks the Replica up to the monotonic clock (with leases on).
+// n.mu is held.
+func (n *Node) catchUp() {
+	due := n.dueTicks()
+	for n.ticked < due {
+		n.ticked++
+		n.r.Tick()
+	}
+}
+
+// dueTicks is how many ticks the Replica should have had by now (with
+// leases on). n.mu is held, for reading at least.
+func (n *Node) dueTicks() int { return int(time.Since(n.clockZero) / TickInterval) }
 
 // flush takes the Replica's outbox: client replies go to the waiting
 // requests, replica messages to the Transport (which does not block). n.mu
@@ -311,6 +346,9 @@ steps:
 	for i := 0; i < maxStepsPerFlush; i++ {
 		select {
 		case m := <-n.inbox:
+			if n.leases && !n.killed() {
+				n.catchUp() // judge leases and promises by a clock that is up to date
+			}
 			n.step(m)
 		default:
 			break steps

@@ -10,6 +10,9 @@ func (r *Replica) onRequest(m Message) {
 		r.reply(r.notPrimary(m))
 		return
 	}
+	if m.ReadOnly && r.serveLeaseRead(m) {
+		return // Part F (lease.go): answered from the state, under the primary's leases
+	}
 	//lab:begin E
 	if r.reconfigPending() {
 		return // the epoch is ending: the client retries in the next one
@@ -89,7 +92,9 @@ func (r *Replica) onPrepare(m Message) {
 		return
 	}
 	r.extendLog(m.LogStart, m.Entries, nil)
-	r.send(m.From, Message{Type: MsgPrepareOK, View: r.view, OpNumber: r.opNumber})
+	ok := Message{Type: MsgPrepareOK, View: r.view, OpNumber: r.opNumber}
+	r.grantLease(m, &ok) // Part F (lease.go): with leases on, the acknowledgement grants one
+	r.send(m.From, ok)
 	r.learnCommit(m.CommitNumber, m.From)
 	//lab:end
 }
@@ -100,6 +105,7 @@ func (r *Replica) onPrepareOK(m Message) {
 	if r.status != Normal || m.View != r.view || !r.isPrimary() {
 		return
 	}
+	r.takeLease(m) // Part F (lease.go): the lease the acknowledgement grants
 	//lab:begin B
 	if m.OpNumber > r.acked[m.From] {
 		r.acked[m.From] = m.OpNumber
@@ -157,6 +163,7 @@ func (r *Replica) onCommit(m Message) {
 	//lab:begin B
 	r.learnCommit(m.CommitNumber, m.From)
 	//lab:end
+	r.answerHeartbeat(m) // Part F (lease.go): with leases on, a COMMITOK grants one
 }
 
 // fromCurrentPrimary decides whether a PREPARE or COMMIT is for this replica

@@ -78,6 +78,10 @@ type Replica struct {
 	nonce             uint64
 	recoveryResponses []*Message // by replica, for the current nonce
 
+	// Leases (Part F, lease.go), in ticks of this replica's clock.
+	leaseUntil   []int // primary: by backup, the tick its latest grant holds until (exclusive)
+	promiseUntil int   // backup: no view change before this tick (the promise of its grants)
+
 	outbox []Message
 	logf   func(topic, format string, args ...any)
 }
@@ -116,6 +120,9 @@ func NewReplica(id, npeers int, sm StateMachine, opts Options) (*Replica, error)
 	if opts.HeartbeatTicks >= opts.ViewChangeTicks {
 		return nil, fmt.Errorf("vr: HeartbeatTicks %d must be below ViewChangeTicks %d", opts.HeartbeatTicks, opts.ViewChangeTicks)
 	}
+	if err := checkLeaseOptions(opts); err != nil { // Part F (lease.go)
+		return nil, err
+	}
 	r := &Replica{
 		id:     id,
 		config: config,
@@ -135,6 +142,7 @@ func NewReplica(id, npeers int, sm StateMachine, opts Options) (*Replica, error)
 		logf:              func(string, string, ...any) {},
 	}
 	r.resetViewChangeTimer()
+	r.startLeases() // Part F (lease.go)
 	switch {
 	case opts.Recovering:
 		r.status = Recovering
@@ -254,6 +262,8 @@ func (r *Replica) Step(m Message) error {
 		r.onEpochStarted(m)
 	case MsgNewEpoch:
 		r.onNewEpoch(m)
+	case MsgCommitOK:
+		r.onCommitOK(m) // Part F (lease.go)
 	}
 	r.checkInvariants()
 	return nil
@@ -291,6 +301,7 @@ func (r *Replica) isPrimary() bool { return r.primaryOf(r.view) == r.id }
 // send queues m for replica to.
 func (r *Replica) send(to int, m Message) {
 	m.From, m.To, m.Epoch = r.id, to, r.epoch
+	r.stampLease(&m) // Part F (lease.go): a primary's PREPARE, COMMIT and STARTVIEW carry its tick
 	r.logf("send", "%v", m)
 	r.outbox = append(r.outbox, m)
 }

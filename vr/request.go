@@ -17,6 +17,7 @@ type RequestArgs struct {
 	Epoch      int   // the epoch the client believes the group is in (part E)
 	Reconfig   bool  // a RECONFIGURATION to Members instead of an op (part E)
 	Members    []int // with Reconfig: the new configuration
+	ReadOnly   bool  // Op changes nothing: a primary holding leases may answer it from its state (Part F)
 }
 
 // RequestReply answers a REQUEST: the result, or a hint where the primary is.
@@ -57,6 +58,9 @@ type waiter struct {
 // requestWait or until ctx ends. A zero RequestReply (neither OK nor
 // NotPrimary) means no answer in time: the client tries again.
 func (n *Node) Request(ctx context.Context, args RequestArgs) RequestReply {
+	if r, ok := n.readNow(args); ok {
+		return r // Part F: a lease read, answered at once
+	}
 	ch := make(chan RequestReply, 1)
 	cancel := ctx.Done()
 	if cancel == nil { // a context that never ends: wait for room while the Node lives
@@ -83,7 +87,46 @@ func (n *Node) Request(ctx context.Context, args RequestArgs) RequestReply {
 // or a NOTPRIMARY answered at once): it must be quick, must not block, and
 // must not need a lock the caller of Submit holds.
 func (n *Node) Submit(args RequestArgs, done func(RequestReply)) {
+	if r, ok := n.readNow(args); ok {
+		done(r) // Part F: a lease read, answered at once
+		return
+	}
 	n.submit(args, done, n.dead)
+}
+
+// readNow answers a read-only request at once if the Replica can from its
+// leases (Replica.ReadNow): no waiter, no trip through the inbox. Reads
+// share the Node's lock (ReadNow changes nothing), unless a tick is due:
+// then the clock moves first, under the lock alone. Otherwise the request
+// takes the usual path (and may still be a lease read there).
+func (n *Node) readNow(args RequestArgs) (RequestReply, bool) {
+	if !args.ReadOnly || !n.leases || n.r == nil || args.RequestNum < 1 {
+		return RequestReply{}, false
+	}
+	in := Message{Type: MsgRequest, ClientID: args.ClientID, RequestNum: args.RequestNum, Op: args.Op, ReadOnly: true}
+	var m Message
+	ok := false
+	n.mu.RLock()
+	switch {
+	case n.killed():
+		n.mu.RUnlock()
+	case n.ticked < n.dueTicks():
+		n.mu.RUnlock()
+		n.mu.Lock()
+		if !n.killed() {
+			n.catchUp()
+			m, ok = n.r.ReadNow(in)
+			n.flush() // what catching up on the clock sent (a heartbeat)
+		}
+		n.unlock()
+	default:
+		m, ok = n.r.ReadNow(in)
+		n.mu.RUnlock()
+	}
+	if !ok {
+		return RequestReply{}, false
+	}
+	return RequestReply{OK: true, Result: m.Result, View: m.View}, true
 }
 
 // submit registers a waiter and puts the request in the inbox. It returns
@@ -104,7 +147,7 @@ func (n *Node) submit(args RequestArgs, done func(RequestReply), cancel <-chan s
 	n.waiters[key] = append(n.waiters[key], w)
 	n.expiry = append(n.expiry, w)
 	n.wmu.Unlock()
-	m := Message{Type: MsgRequest, ClientID: args.ClientID, RequestNum: args.RequestNum, Op: args.Op, Epoch: args.Epoch}
+	m := Message{Type: MsgRequest, ClientID: args.ClientID, RequestNum: args.RequestNum, Op: args.Op, Epoch: args.Epoch, ReadOnly: args.ReadOnly}
 	if args.Reconfig {
 		m.Type, m.Op, m.Members = MsgReconfiguration, nil, args.Members
 	}

@@ -9,6 +9,9 @@ package vr
 // startViewChange moves this replica to view v and asks the others to join
 // (§3 step 1).
 func (r *Replica) startViewChange(v int) {
+	if r.promised() {
+		return // Part F (lease.go): a lease this replica granted has not expired yet
+	}
 	//lab:begin A
 	r.logf("view", "R%d starts view change to view %d (primary %d)", r.id, v, r.primaryOf(v))
 	r.view = v
@@ -182,6 +185,7 @@ func (r *Replica) onStartView(m Message) {
 	}
 	r.executeCommitted()
 	//lab:end
+	r.answerHeartbeat(m) // Part F (lease.go): with leases on, grant the new primary a lease at once
 }
 
 // enterNormal makes this replica normal in its current view.
@@ -193,6 +197,7 @@ func (r *Replica) enterNormal() {
 	r.viewStartOp = r.opNumber
 	r.resetViewChangeTimer()
 	r.announceEpochStarted() // a new member now holds the epoch's state (part E)
+	r.resetLeases()          // Part F (lease.go)
 }
 
 // tickViewChange resends this replica's messages while the view change is

@@ -46,7 +46,7 @@ func decodeHello(p []byte) (hello, error) {
 //	members), checkpoint flag(byte 0/1) [op-number, state, uvarint
 //	#records, records (client-id, request-number, result)], nonce(uvarint),
 //	primary, client-id, request-number, op, result, members, old-members,
-//	err
+//	err, sent-at, lease flags(byte: 1 grant, 2 read-only)
 //
 // members is a list of replica numbers (appendMembers).
 func appendMessage(b []byte, m *vr.Message) []byte {
@@ -84,8 +84,24 @@ func appendMessage(b []byte, m *vr.Message) []byte {
 	b = appendBytes(b, m.Result)
 	b = appendMembers(b, m.Members)
 	b = appendMembers(b, m.OldMembers)
-	return appendBytes(b, []byte(m.Err))
+	b = appendBytes(b, []byte(m.Err))
+	b = binary.AppendVarint(b, int64(m.SentAt))
+	var flags byte
+	if m.Grant {
+		flags |= leaseGrant
+	}
+	if m.ReadOnly {
+		flags |= leaseReadOnly
+	}
+	return append(b, flags)
 }
+
+// Lease flags of a message (Part F); a request's flags byte uses
+// leaseReadOnly.
+const (
+	leaseGrant    byte = 1
+	leaseReadOnly byte = 2
+)
 
 func decodeMessage(p []byte) (vr.Message, error) {
 	d := decoder{b: p}
@@ -132,16 +148,23 @@ func decodeMessage(p []byte) (vr.Message, error) {
 	m.Members = d.members()
 	m.OldMembers = d.members()
 	m.Err = string(d.bytes())
+	m.SentAt = d.int()
+	flags := d.byte()
+	if flags&^(leaseGrant|leaseReadOnly) != 0 {
+		d.fail("bad lease flags")
+	}
+	m.Grant, m.ReadOnly = flags&leaseGrant != 0, flags&leaseReadOnly != 0
 	return m, d.finish("message")
 }
 
-// Request flags.
+// Request flags (a byte). leaseReadOnly (2) is one too.
 const (
 	requestReconfig byte = 1 // a RECONFIGURATION to the request's members (part E)
 )
 
 // appendRequest encodes a call id (uvarint) and a request: client-id,
-// request-number, op, flags (byte), epoch, members.
+// request-number, op, flags (byte: requestReconfig, leaseReadOnly), epoch,
+// members.
 func appendRequest(b []byte, call uint64, a *vr.RequestArgs) []byte {
 	b = binary.AppendUvarint(b, call)
 	b = binary.AppendVarint(b, a.ClientID)
@@ -150,6 +173,9 @@ func appendRequest(b []byte, call uint64, a *vr.RequestArgs) []byte {
 	var flags byte
 	if a.Reconfig {
 		flags |= requestReconfig
+	}
+	if a.ReadOnly {
+		flags |= leaseReadOnly
 	}
 	b = append(b, flags)
 	b = binary.AppendVarint(b, int64(a.Epoch))
@@ -161,10 +187,11 @@ func decodeRequest(p []byte) (uint64, vr.RequestArgs, error) {
 	call := d.uvarint()
 	a := vr.RequestArgs{ClientID: d.int64(), RequestNum: d.int(), Op: d.bytes()}
 	flags := d.byte()
-	if flags&^requestReconfig != 0 {
+	if flags&^(requestReconfig|leaseReadOnly) != 0 {
 		d.fail("bad request flags")
 	}
 	a.Reconfig = flags&requestReconfig != 0
+	a.ReadOnly = flags&leaseReadOnly != 0
 	a.Epoch = d.int()
 	a.Members = d.members()
 	return call, a, d.finish("request")

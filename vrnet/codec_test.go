@@ -31,6 +31,8 @@ func sampleMessages() []vr.Message {
 		{Type: vr.MsgEpochStarted, From: 3, To: 0, Epoch: 1},
 		{Type: vr.MsgReply, To: vr.ToClient, ClientID: 9, RequestNum: 2, Err: "a reconfiguration to [1 2] is in progress", Members: []int{0, 1, 2}},
 		{Type: vr.MsgPrepare, Entries: []vr.Entry{{Members: []int{}}}, Members: []int{}}, // empty, not nil: kept apart
+		{Type: vr.MsgCommitOK, From: 2, To: 0, View: 5, SentAt: 1234, Grant: true},
+		{Type: vr.MsgRequest, ClientID: 3, RequestNum: 4, Op: []byte("get"), ReadOnly: true},
 	}
 }
 
@@ -81,6 +83,8 @@ func TestRequestReplyStateRoundTrip(t *testing.T) {
 		{ClientID: -9, RequestNum: 5, Op: []byte("op")},
 		{ClientID: 1, RequestNum: 2, Op: []byte("op"), Epoch: 3},
 		{ClientID: 4, RequestNum: 6, Epoch: 1, Reconfig: true, Members: []int{0, 1, 2, 3, 4}},
+		{ClientID: 1, RequestNum: 2, ReadOnly: true},
+		{ClientID: 1, RequestNum: 3, Epoch: 2, ReadOnly: true, Reconfig: true, Members: []int{1}},
 	} {
 		checkRoundTrip(t, "request", a, appendRequest, decodeRequest)
 	}

@@ -56,17 +56,23 @@ func (l *logBuf) String() string {
 }
 
 type testCluster struct {
-	t       *testing.T
-	addrs   []string
-	reps    []*Replica
-	logs    *logBuf
-	tls     *tls.Config
-	members []int // the epoch-0 configuration; nil = every replica
+	t     *testing.T
+	addrs []string
+	reps  []*Replica
+	logs  *logBuf
+	tls   *tls.Config
+	opts  vr.Options // of every replica (Recovering is set by start)
 }
 
+// startCluster starts n replicas; members, if any, is the epoch-0
+// configuration (the others are standbys).
 func startCluster(t *testing.T, n int, tlsCfg *tls.Config, members ...int) *testCluster {
+	return startClusterOpts(t, n, tlsCfg, vr.Options{Members: members})
+}
+
+func startClusterOpts(t *testing.T, n int, tlsCfg *tls.Config, opts vr.Options) *testCluster {
 	t.Helper()
-	tc := &testCluster{t: t, addrs: freeAddrs(t, n), reps: make([]*Replica, n), logs: &logBuf{}, tls: tlsCfg, members: members}
+	tc := &testCluster{t: t, addrs: freeAddrs(t, n), reps: make([]*Replica, n), logs: &logBuf{}, tls: tlsCfg, opts: opts}
 	for i := 0; i < n; i++ {
 		tc.start(i, false)
 	}
@@ -87,7 +93,9 @@ func (tc *testCluster) config(id int) Config {
 
 func (tc *testCluster) start(i int, recovering bool) {
 	tc.t.Helper()
-	r, err := StartReplica(tc.config(i), kvvr.NewStore(), vr.Options{Recovering: recovering, Members: tc.members})
+	opts := tc.opts
+	opts.Recovering = recovering
+	r, err := StartReplica(tc.config(i), kvvr.NewStore(), opts)
 	if err != nil {
 		tc.t.Fatal(err)
 	}
@@ -216,6 +224,39 @@ func TestReconfigureOverTCP(t *testing.T) {
 	}
 	if v, err := ck.GetContext(ctx, "x"); err != nil || v != "12" {
 		t.Fatalf("Get(x) = %q, %v; expected \"12\"", v, err)
+	}
+}
+
+// TestLeaseReadsOverTCP: with leases on, Gets over TCP are answered by
+// the primary from its state: they see every write, and add nothing to the
+// log (the Node's clock is the monotonic clock).
+func TestLeaseReadsOverTCP(t *testing.T) {
+	tc := startClusterOpts(t, 3, nil, vr.Options{LeaseTicks: 20})
+	ck, cl := tc.clerk(tc.config(-1))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := ck.PutContext(ctx, "x", "1"); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	opNumber := func() (int, int) {
+		for i := range tc.reps {
+			if st, err := cl.Status(ctx, i); err == nil && st.IsPrimary {
+				return i, st.OpNumber
+			}
+		}
+		t.Fatal("no replica says it is the primary")
+		return -1, 0
+	}
+	p, before := opNumber()
+	const reads = 200
+	for i := 0; i < reads; i++ {
+		if v, err := ck.GetContext(ctx, "x"); err != nil || v != "1" {
+			t.Fatalf("Get(x) = %q, %v; expected \"1\"", v, err)
+		}
+	}
+	// A read that found a lease just lapsed goes through the log: allow a few.
+	if p2, after := opNumber(); p2 != p || after-before > reads/10 {
+		t.Fatalf("%d Gets added %d ops to the log of R%d (then R%d primary); with leases on, nearly all must be lease reads", reads, after-before, p, p2)
 	}
 }
 

@@ -76,6 +76,9 @@ type group struct {
 
 	snapEvery, catchUp uint64 // compaction thresholds, see snapshotEvery
 
+	readOnly raft.ReadOnlyOption // how ReadIndex confirms leadership
+	reads    chan *readReq       // Read's requests, batched by readLoop
+
 	ctx    context.Context // canceled by Close; bounds transport Steps
 	cancel context.CancelFunc
 	stop   chan struct{} // closed by Close; stops the Ready loops
@@ -98,11 +101,13 @@ type replica struct {
 
 	mu      sync.Mutex
 	waiters map[uint64]chan []byte
+	batches map[uint64]*readBatch // ReadIndex requests in flight, by request context
 
 	// Owned by the Ready loop.
 	confState     *raftpb.ConfState
 	appliedIndex  uint64
 	snapshotIndex uint64
+	readable      []*readBatch // batches whose read index is known, waiting for it to apply
 }
 
 // transport carries messages between replicas.
@@ -118,18 +123,34 @@ type transport interface {
 // New starts a 3-replica go.etcd.io/raft/v3 group in this process, waits
 // for a leader, and returns it. transport is "inmem" (in-process loopback)
 // or "tcp" (one TCP connection per ordered pair over 127.0.0.1).
+//
+// Its reads (Read) use ReadIndex with raft's default ReadOnlySafe: the
+// leader confirms its leadership with a round of heartbeats for each batch
+// of reads.
 func New(transport string) (system.Group, error) {
-	g, err := newGroup(transport, snapshotEvery, snapshotCatchUp)
+	g, err := newGroup(transport, snapshotEvery, snapshotCatchUp, raft.ReadOnlySafe)
 	if err != nil {
 		return nil, err
 	}
 	return g, nil
 }
 
-// newGroup is New with the compaction thresholds as parameters, so tests
-// can exercise snapshots without submitting tens of thousands of commands.
-func newGroup(transport string, snapEvery, catchUp uint64) (*group, error) {
-	g := &group{stop: make(chan struct{}), snapEvery: snapEvery, catchUp: catchUp}
+// NewLeaseBased is New with ReadOnlyLeaseBased reads: the leader answers a
+// ReadIndex from its lease (CheckQuorum's election timeout), with no
+// heartbeat round; like vrlab's leases, it depends on bounded clock drift.
+func NewLeaseBased(transport string) (system.Group, error) {
+	g, err := newGroup(transport, snapshotEvery, snapshotCatchUp, raft.ReadOnlyLeaseBased)
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// newGroup is New with the compaction thresholds and the read option as
+// parameters, so tests can exercise snapshots without submitting tens of
+// thousands of commands.
+func newGroup(transport string, snapEvery, catchUp uint64, readOnly raft.ReadOnlyOption) (*group, error) {
+	g := &group{stop: make(chan struct{}), snapEvery: snapEvery, catchUp: catchUp, readOnly: readOnly, reads: make(chan *readReq, 4096)}
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 
 	peers := make([]raft.Peer, replicas)
@@ -143,6 +164,7 @@ func newGroup(transport string, snapEvery, catchUp uint64) (*group, error) {
 			storage: raft.NewMemoryStorage(),
 			kv:      system.NewKV(),
 			waiters: map[uint64]chan []byte{},
+			batches: map[uint64]*readBatch{},
 		})
 	}
 
@@ -173,6 +195,7 @@ func newGroup(transport string, snapEvery, catchUp uint64) (*group, error) {
 			MaxUncommittedEntriesSize: maxUncommittedEntriesSize,
 			CheckQuorum:               true,
 			PreVote:                   true,
+			ReadOnlyOption:            readOnly,
 			Logger:                    logger,
 		}, peers)
 	}
@@ -180,6 +203,8 @@ func newGroup(transport string, snapEvery, catchUp uint64) (*group, error) {
 		g.loops.Add(1)
 		go r.run()
 	}
+	g.loops.Add(1)
+	go g.readLoop()
 
 	deadline := time.Now().Add(leaderTimeout)
 	for i := 1; g.findLeader() == nil; i++ {
@@ -232,6 +257,8 @@ func (r *replica) run() {
 				r.restore(rd.Snapshot)
 			}
 			r.apply(rd.CommittedEntries)
+			r.readStates(rd.ReadStates)
+			r.serveReads()
 			r.maybeSnapshot()
 			r.node.Advance()
 		case <-r.g.stop:
@@ -408,6 +435,153 @@ func (g *group) pause(ctx context.Context) error {
 	case <-g.stop:
 		return ErrClosed
 	}
+}
+
+// ---- reads: ReadIndex, batched as etcd's server batches them ----
+
+// readReq is one Read waiting for its result.
+type readReq struct {
+	cmd []byte
+	ch  chan []byte // buffered: a result is never blocked on
+}
+
+// readBatch is the reads that share one ReadIndex: once the leader has
+// applied up to index, each is answered from its state.
+type readBatch struct {
+	reqs  []*readReq
+	index uint64
+	done  chan struct{}
+}
+
+// Read is a linearizable read: the request joins the next batch, the
+// leader's ReadIndex gives the batch a commit index (ReadOnlySafe: after a
+// heartbeat round confirms the leadership; ReadOnlyLeaseBased: at once),
+// and once the leader has applied that index, it reads its own state.
+func (g *group) Read(ctx context.Context, cmd []byte) ([]byte, error) {
+	req := &readReq{cmd: cmd, ch: make(chan []byte, 1)}
+	select {
+	case g.reads <- req:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-g.stop:
+		return nil, ErrClosed
+	}
+	select {
+	case res := <-req.ch:
+		return res, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-g.stop:
+		return nil, ErrClosed
+	}
+}
+
+// readLoop takes the reads waiting, asks the leader for one read index for
+// all of them, and waits until they are answered (or tries again at a new
+// leader) before the next batch, as etcd's linearizable read loop does.
+func (g *group) readLoop() {
+	defer g.loops.Done()
+	for {
+		var reqs []*readReq
+		select {
+		case req := <-g.reads:
+			reqs = append(reqs, req)
+		case <-g.stop:
+			return
+		}
+	more:
+		for {
+			select {
+			case req := <-g.reads:
+				reqs = append(reqs, req)
+			default:
+				break more
+			}
+		}
+		for !g.readBatch(reqs) {
+			if g.pause(g.ctx) != nil {
+				return
+			}
+		}
+	}
+}
+
+// readBatch asks the leader for a read index for reqs and waits until they
+// are answered; false means try again (no leader, or the request was lost).
+func (g *group) readBatch(reqs []*readReq) bool {
+	r := g.findLeader()
+	if r == nil {
+		return false
+	}
+	id := g.nextID.Add(1)
+	b := &readBatch{reqs: reqs, done: make(chan struct{})}
+	r.mu.Lock()
+	r.batches[id] = b
+	r.mu.Unlock()
+	if err := r.node.ReadIndex(g.ctx, binary.LittleEndian.AppendUint64(nil, id)); err != nil {
+		r.forgetBatch(id)
+		return false
+	}
+	t := time.NewTimer(readIndexWait)
+	defer t.Stop()
+	select {
+	case <-b.done:
+		return true
+	case <-t.C:
+		r.forgetBatch(id)
+		return false
+	case <-g.stop:
+		return true
+	}
+}
+
+// readIndexWait bounds the wait for a read index before asking again (a
+// leader that lost its leadership drops the request).
+const readIndexWait = 200 * time.Millisecond
+
+func (r *replica) forgetBatch(id uint64) {
+	r.mu.Lock()
+	delete(r.batches, id)
+	r.mu.Unlock()
+}
+
+// readStates takes the read indexes raft granted (in the Ready loop).
+func (r *replica) readStates(states []raft.ReadState) {
+	for _, rs := range states {
+		if len(rs.RequestCtx) != 8 {
+			continue
+		}
+		id := binary.LittleEndian.Uint64(rs.RequestCtx)
+		r.mu.Lock()
+		b := r.batches[id]
+		delete(r.batches, id)
+		r.mu.Unlock()
+		if b != nil {
+			b.index = rs.Index
+			r.readable = append(r.readable, b)
+		}
+	}
+}
+
+// serveReads answers the batches whose read index has been applied (in the
+// Ready loop, between applies: each reads a state at or after its index).
+func (r *replica) serveReads() {
+	keep := r.readable[:0]
+	for _, b := range r.readable {
+		if b.index > r.appliedIndex {
+			keep = append(keep, b)
+			continue
+		}
+		for _, req := range b.reqs {
+			select {
+			case req.ch <- r.kv.Read(req.cmd):
+			default: // answered already, by an earlier batch that was given up on
+			}
+		}
+		close(b.done)
+	}
+	clear(r.readable[len(keep):])
+	r.readable = keep
 }
 
 // Counters reports the messages sent between replicas and, for tcp, the

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.etcd.io/raft/v3"
 
 	"vrlab/bench/system"
 	"vrlab/bench/system/systemtest"
@@ -57,7 +58,7 @@ func TestSubmitAfterClose(t *testing.T) {
 // logs past it, and checks that it catches up from a snapshot.
 func TestSnapshotCatchUp(t *testing.T) {
 	const clients, perClient = 8, 100
-	g, err := newGroup("inmem", 100, 50)
+	g, err := newGroup("inmem", 100, 50, raft.ReadOnlySafe)
 	require.NoError(t, err)
 	defer g.Close()
 

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -236,6 +237,38 @@ func (g *group) Submit(ctx context.Context, cmd []byte) ([]byte, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+	}
+}
+
+// Read is a linearizable read at the leader, hashicorp's way: note the
+// commit index, confirm the leadership with a quorum (VerifyLeader: a
+// round of heartbeats, which the reads waiting at the time share), wait
+// until the leader has applied up to that index, and read its state.
+// (AppliedIndex counts what the leader handed to its FSM.)
+func (g *group) Read(ctx context.Context, cmd []byte) ([]byte, error) {
+	for {
+		l, err := g.findLeader(ctx)
+		if err != nil {
+			return nil, err
+		}
+		index := l.raft.CommitIndex()
+		if err := l.raft.VerifyLeader().Error(); err != nil {
+			if !errors.Is(err, raft.ErrNotLeader) && !errors.Is(err, raft.ErrLeadershipLost) {
+				return nil, err
+			}
+			g.leader.CompareAndSwap(l, nil)
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		for l.raft.AppliedIndex() < index {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			runtime.Gosched()
+		}
+		return l.kv.Read(cmd), nil
 	}
 }
 

@@ -26,6 +26,14 @@ type Group interface {
 	Close()
 }
 
+// A Reader is a Group that also serves linearizable reads: Read returns
+// what KV.Read returns for cmd (a ReadCommand) on a state that holds every
+// command whose Submit returned before Read was called. How is the
+// library's own way: a lease, a quorum round, a read index.
+type Reader interface {
+	Read(ctx context.Context, cmd []byte) ([]byte, error)
+}
+
 // Counters are cumulative since the group started.
 type Counters struct {
 	// Messages between replicas, counting each direction: an RPC and its
@@ -60,6 +68,32 @@ func Command(client, seq int) []byte {
 	return b
 }
 
+// ReadCommand returns the seq-th read command of client: the key of its
+// seq-th write command, and a marker byte (17 bytes: no write command is
+// this short).
+func ReadCommand(client, seq int) []byte {
+	b := make([]byte, readCommandSize)
+	binary.LittleEndian.PutUint64(b[0:], uint64(client))
+	binary.LittleEndian.PutUint64(b[8:], uint64(seq%keysPerClient))
+	b[16] = readMarker
+	return b
+}
+
+const (
+	readCommandSize = 17
+	readMarker      = 'r'
+)
+
+// IsRead reports whether cmd is a ReadCommand.
+func IsRead(cmd []byte) bool { return len(cmd) == readCommandSize && cmd[16] == readMarker }
+
+// KeyOf is the key a command reads or writes.
+func KeyOf(cmd []byte) [16]byte {
+	var k [16]byte
+	copy(k[:], cmd)
+	return k
+}
+
 // ErrBadCommand is what Check reports for a result that is not a version.
 var ErrBadCommand = errors.New("system: malformed command")
 
@@ -79,11 +113,15 @@ func NewKV() *KV {
 	return &KV{data: map[[16]byte][]byte{}, version: map[[16]byte]uint64{}}
 }
 
-// Apply executes one command.
+// Apply executes one command. A ReadCommand (through the log) changes
+// nothing and returns the key's version, as Read does.
 func (kv *KV) Apply(cmd []byte) []byte {
 	kv.mu.Lock()
 	defer kv.mu.Unlock()
 	kv.applied++
+	if IsRead(cmd) {
+		return binary.LittleEndian.AppendUint64(nil, kv.version[KeyOf(cmd)])
+	}
 	if len(cmd) < 16 {
 		return nil
 	}
@@ -92,6 +130,14 @@ func (kv *KV) Apply(cmd []byte) []byte {
 	kv.data[k] = append(kv.data[k][:0], cmd[16:]...)
 	kv.version[k]++
 	return binary.LittleEndian.AppendUint64(nil, kv.version[k])
+}
+
+// Read answers a ReadCommand from the state, changing nothing: the key's
+// version, 0 if it was never written.
+func (kv *KV) Read(cmd []byte) []byte {
+	kv.mu.Lock()
+	defer kv.mu.Unlock()
+	return binary.LittleEndian.AppendUint64(nil, kv.version[KeyOf(cmd)])
 }
 
 // Applied is how many commands have been applied.
@@ -149,4 +195,13 @@ func CheckResult(res []byte) error {
 		return ErrBadCommand
 	}
 	return nil
+}
+
+// CheckReadResult verifies that a read's result is a version (8 bytes) and
+// returns it.
+func CheckReadResult(res []byte) (uint64, error) {
+	if len(res) != 8 {
+		return 0, ErrBadCommand
+	}
+	return binary.LittleEndian.Uint64(res), nil
 }

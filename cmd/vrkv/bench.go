@@ -11,13 +11,16 @@ import (
 	"vrlab/vrnet"
 )
 
-// bench runs c clients, each doing Puts (and a Get every fourth op) back to
-// back for d, and reports throughput and latency.
+// bench runs c clients, each doing Puts and Gets (--reads percent of them
+// Gets, spread evenly) back to back for d, and reports throughput and
+// latency. Gets are reads (vr.Client.Read): with the cluster running with
+// --lease, the primary answers them from its state.
 func bench(c *cmdline, args []string) (func() error, error) {
 	cf := addClusterFlags(c)
 	clients := c.Int("c", 1, 1, "concurrent `clients` (each one op at a time)")
 	d := c.Duration("d", 10*time.Second, "how long to run: a `duration`")
 	size := c.IntRange("value-size", 16, 0, maxValueSize, "`bytes` per value, 0 to 1 MiB")
+	reads := c.IntRange("reads", 25, 0, 100, "`percent` of the ops that are Gets, 0 to 100")
 	if err := c.parse(args); err != nil {
 		return nil, err
 	}
@@ -25,14 +28,14 @@ func bench(c *cmdline, args []string) (func() error, error) {
 	if err != nil {
 		return nil, err
 	}
-	return func() error { return runBench(cfg, *clients, *d, *size) }, nil
+	return func() error { return runBench(cfg, *clients, *d, *size, *reads) }, nil
 }
 
 // maxValueSize bounds bench's values: a PREPARE and a state transfer carry
 // many of them in one frame (vrnet.DefaultMaxFrame, 64 MiB).
 const maxValueSize = 1 << 20
 
-func runBench(cfg vrnet.Config, clients int, d time.Duration, size int) error {
+func runBench(cfg vrnet.Config, clients int, d time.Duration, size, reads int) error {
 	value := strings.Repeat("v", size)
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
@@ -55,7 +58,7 @@ func runBench(cfg vrnet.Config, clients int, d time.Duration, size int) error {
 				key := fmt.Sprintf("bench-%d-%d", i, n%100)
 				t := time.Now()
 				var err error
-				if n%4 == 3 {
+				if (n+1)*reads/100 > n*reads/100 { // reads in every 100 ops, evenly spread
 					_, err = ck.GetContext(ctx, key)
 				} else {
 					err = ck.PutContext(ctx, key, value)
@@ -86,8 +89,8 @@ func runBench(cfg vrnet.Config, clients int, d time.Duration, size int) error {
 	for _, l := range lat {
 		sum += l
 	}
-	fmt.Printf("clients %d  ops %d  errors %d  %.0f ops/s  latency mean %v p50 %v p99 %v max %v\n",
-		clients, len(lat), errs, float64(len(lat))/elapsed.Seconds(),
+	fmt.Printf("clients %d  reads %d%%  ops %d  errors %d  %.0f ops/s  latency mean %v p50 %v p99 %v max %v\n",
+		clients, reads, len(lat), errs, float64(len(lat))/elapsed.Seconds(),
 		(sum / time.Duration(len(lat))).Round(time.Microsecond), pct(0.50).Round(time.Microsecond),
 		pct(0.99).Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond))
 	return nil

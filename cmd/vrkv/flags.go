@@ -29,6 +29,7 @@ import (
 	"strings"
 	"time"
 
+	"vrlab/vr"
 	"vrlab/vrnet"
 )
 
@@ -155,6 +156,20 @@ func (c *cmdline) IntRange(name string, def, min, max int, help string) *int {
 func (c *cmdline) Index(name, help string) *int {
 	c.Required(name)
 	return define(c, name, -1, "", help, func(s string) (int, error) { return parseInt(s, 0, maxInt) }).p
+}
+
+// Lease defines --lease: the lease length of fast reads in ticks (vr.TickInterval
+// each), 0 = off; a lease not shorter than the view-change timeout is a
+// usage error, as vr.NewReplica would refuse it.
+func (c *cmdline) Lease() *int {
+	return define(c, "lease", 0, "0", fmt.Sprintf("fast reads: leases of this many `ticks` (%v each), below the view-change timeout of %d; 0 = off",
+		vr.TickInterval, vr.DefaultViewChangeTicks), func(s string) (int, error) {
+		n, err := parseInt(s, 0, maxInt)
+		if err == nil && n >= vr.DefaultViewChangeTicks {
+			return 0, bad(s, "is not shorter than the view-change timeout of %d ticks: a lease must end before a backup would start a view change", vr.DefaultViewChangeTicks)
+		}
+		return n, err
+	}).p
 }
 
 // Duration is a positive duration.

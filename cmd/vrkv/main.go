@@ -35,15 +35,15 @@ import (
 const usage = `vrkv: the kvvr key/value service on Viewstamped Replication, over TCP
 
 usage:
-  vrkv serve   --id I --cluster ADDRS [--members LIST] [--recover] [--listen ADDR] [--checkpoint N] [--log-level L] [--tls DIR]
+  vrkv serve   --id I --cluster ADDRS [--members LIST] [--recover] [--listen ADDR] [--checkpoint N] [--lease TICKS] [--log-level L] [--tls DIR]
   vrkv get     --cluster ADDRS [--timeout D] [--tls DIR] KEY
   vrkv put     --cluster ADDRS [--timeout D] [--tls DIR] KEY VALUE
   vrkv append  --cluster ADDRS [--timeout D] [--tls DIR] KEY VALUE
   vrkv status  --cluster ADDRS [--tls DIR]
   vrkv reconfigure --cluster ADDRS --members LIST [--timeout D] [--tls DIR]
-  vrkv cluster [-n 3] [--members LIST] [--base-port 7001] [--tls DIR] [--checkpoint N] [--log-level L]
+  vrkv cluster [-n 3] [--members LIST] [--base-port 7001] [--tls DIR] [--checkpoint N] [--lease TICKS] [--log-level L]
   vrkv certs   --dir DIR [--hosts 127.0.0.1,::1,localhost]
-  vrkv bench   --cluster ADDRS [-c CLIENTS] [-d DURATION] [--value-size N] [--tls DIR]
+  vrkv bench   --cluster ADDRS [-c CLIENTS] [-d DURATION] [--value-size N] [--reads PCT] [--tls DIR]
 
 ADDRS is the host:port of every replica, comma-separated, in the same order
 everywhere; replica I listens on the I-th (0-based). It lists every machine
@@ -157,6 +157,7 @@ func serve(c *cmdline, args []string) (func() error, error) {
 	listen := c.Addr("listen", "`host:port` to listen on; the host may be empty (default: this replica's address in --cluster)", true)
 	recover := c.Bool("recover", "restarting after a crash: get the state back from the others (VR recovery)")
 	checkpoint := c.Int("checkpoint", 1000, 0, "checkpoint (and compact the log) every this many `ops`; 0 = never")
+	lease := c.Lease()
 	level := c.LogLevel("log-level", "info", "log `level`: debug, info, warn or error")
 	if err := c.parse(args); err != nil {
 		return nil, err
@@ -173,7 +174,7 @@ func serve(c *cmdline, args []string) (func() error, error) {
 		return nil, err
 	}
 	cfg.ID, cfg.Listen = *id, *listen
-	opts := vr.Options{Recovering: *recover, CheckpointEvery: *checkpoint, Members: *members}
+	opts := vr.Options{Recovering: *recover, CheckpointEvery: *checkpoint, Members: *members, LeaseTicks: *lease}
 	return func() error { return runServe(cfg, opts, *level) }, nil
 }
 
@@ -515,6 +516,7 @@ func cluster(c *cmdline, args []string) (func() error, error) {
 	basePort := c.IntRange("base-port", 7001, 1, 65535, "replica i listens on 127.0.0.1:`port`+i")
 	tlsDir := c.Dir("tls", "use mutual TLS with the certificates in this `directory`; generated there if it has no ca.pem")
 	checkpoint := c.Int("checkpoint", 1000, 0, "checkpoint every this many `ops`; 0 = never")
+	lease := c.Lease()
 	level := c.LogLevel("log-level", "info", "the replicas' log `level`: debug, info, warn or error")
 	if err := c.parse(args); err != nil {
 		return nil, err
@@ -536,10 +538,10 @@ func cluster(c *cmdline, args []string) (func() error, error) {
 			return nil, err
 		}
 	}
-	return func() error { return runCluster(*n, *members, *basePort, *tlsDir, *checkpoint, *level) }, nil
+	return func() error { return runCluster(*n, *members, *basePort, *tlsDir, *checkpoint, *lease, *level) }, nil
 }
 
-func runCluster(n int, members []int, basePort int, tlsDir string, checkpoint int, level string) error {
+func runCluster(n int, members []int, basePort int, tlsDir string, checkpoint, lease int, level string) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -569,7 +571,7 @@ func runCluster(n int, members []int, basePort int, tlsDir string, checkpoint in
 	exited := make(chan int, n)
 	for i := 0; i < n; i++ {
 		cmd := exec.Command(self, slices.Concat([]string{"serve", "--id", fmt.Sprint(i), "--cluster", clusterArg,
-			"--checkpoint", fmt.Sprint(checkpoint), "--log-level", level}, extra)...)
+			"--checkpoint", fmt.Sprint(checkpoint), "--lease", fmt.Sprint(lease), "--log-level", level}, extra)...)
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // ^C reaches the children through us only
 		if err := cmd.Start(); err != nil {

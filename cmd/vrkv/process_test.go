@@ -639,6 +639,40 @@ func TestProcessCLI(t *testing.T) {
 	}
 }
 
+// TestProcessLease runs a cluster with --lease: Gets (vrkv get, and the
+// reads of vrkv bench --reads 100) are answered by the primary from its
+// state, adding nothing to its log.
+func TestProcessLease(t *testing.T) {
+	pc := startProcCluster(t, 3, "--lease", "20")
+	p := pc.primary(10 * time.Second)
+	cluster := strings.Join(pc.listen, ",")
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command(pc.bin, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("vrkv %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	run("put", "--cluster", cluster, "greeting", "hello")
+	before, err := pc.state(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := run("get", "--cluster", cluster, "greeting"); got != "hello\n" {
+		t.Fatalf("vrkv get printed %q, expected %q", got, "hello\n")
+	}
+	out := run("bench", "--cluster", cluster, "-c", "4", "-d", "1s", "--reads", "100")
+	after, err := pc.state(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "reads 100%") || after.OpNumber-before.OpNumber > 20 {
+		t.Fatalf("with --lease, a Get and a second of reads added %d ops to R%d's log (op-number %d, then %d); vrkv bench printed %q",
+			after.OpNumber-before.OpNumber, p, before.OpNumber, after.OpNumber, out)
+	}
+}
+
 // TestProcessTLS runs a cluster with mutual TLS: a client with the
 // cluster's certificate gets through, one without is refused.
 func TestProcessTLS(t *testing.T) {

@@ -11,7 +11,10 @@
 // a failure, or the first ones; -html-from and -html-to choose others. Flags such as
 // -replicas or -clients override what each seed draws; -part X limits every
 // seed to what lab part X (and the parts before it) handles, as the graded
-// simulator sweeps do (tests/sim_test.go).
+// simulator sweeps do (tests/sim_test.go). With -part F every seed has
+// leases and reads; -skew sets how far each replica's clock may run from
+// simulated time (the lease margin allows for ±5%): beyond that, stale reads
+// appear (see VR-PROTOCOL.md §7).
 package main
 
 import (
@@ -38,7 +41,8 @@ func main() {
 		batch    = flag.Int("batch", -1, "override: vr.Options.MaxBatchOps (1 = batching off, 0 = default)")
 		noFaults = flag.Bool("nofaults", false, "override: no crashes, partitions, loss, duplicates or long delays")
 		noConf   = flag.Bool("noconformance", false, "check only end-to-end safety and liveness, not the protocol-rule checks")
-		part     = flag.String("part", "", "limit every seed to lab `part` A, B, C, D or E (A: no clients; A, B: no crashes; D: checkpoints; E: reconfigurations)")
+		part     = flag.String("part", "", "limit every seed to lab `part` A, B, C, D, E or F (A: no clients; A, B: no crashes; D: checkpoints; E: reconfigurations; F: lease reads and clock skew)")
+		skew     = flag.Float64("skew", -1, "override: each replica's clock rate within 1±`x` of simulated time (with -part F; the lease margin allows for 0.05, beyond it reads can be stale)")
 		html     = flag.String("html", "", "with -seed, write the run's space-time diagram to this HTML `file`")
 		htmlFrom = flag.Int("html-from", 0, "with -html, the first `tick` shown (default: 2000 ticks before a failure, or tick 1)")
 		htmlTo   = flag.Int("html-to", 0, "with -html, the last `tick` shown (default: the failure, or tick 2000)")
@@ -70,6 +74,9 @@ func main() {
 	if *noConf {
 		extra += " -noconformance"
 	}
+	if *skew >= 0 {
+		extra += fmt.Sprintf(" -skew %g", *skew)
+	}
 	prepare := func(c *sim.Config) {
 		forPart(c)
 		if *replicas != 0 {
@@ -86,6 +93,9 @@ func main() {
 		}
 		if *noConf {
 			c.Conformance = false
+		}
+		if *skew >= 0 {
+			c.ClockSkew = *skew
 		}
 	}
 	switch {

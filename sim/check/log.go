@@ -250,3 +250,35 @@ func leftPad(s string, n int) string {
 	}
 	return s
 }
+
+// ReadReply checks the answer to a read that did not go through the log
+// (Part F: a lease read): it names a state, the op-number n of its last op
+// and the log hash after it, which must be the canonical log's prefix up to
+// a committed op. It returns n. (Whether the state is recent enough is the
+// driver's to check: it knows when the read was invoked.)
+func (l *Log) ReadReply(client, reqNum int, m *vr.Message) (int, bool) {
+	n, h, ok := DecodeResult(m.Result)
+	c, s := "client "+itoa(client), " read "+itoa(reqNum)
+	switch {
+	case !ok:
+		return 0, l.failf("client", c+" got a malformed result for"+s+": "+strconv.Quote(string(m.Result)))
+	case n == 0 && h == 0:
+		return 0, true // the state before any op
+	case n < 1 || n > l.CommittedMax() || l.ops[n] == 0 && l.hashes[n] == 0:
+		return 0, l.failf("client", c+"'s"+s+" was answered from a state at op-number "+itoa(n)+", which no replica committed")
+	}
+	if !l.HashAt(n, h, func() string { return "the state that answered " + c + "'s" + s }) {
+		return 0, false
+	}
+	return n, true
+}
+
+// MaxPrimaryView is the highest view that has had a normal primary (-1:
+// none yet).
+func (l *Log) MaxPrimaryView() int {
+	top := -1
+	for v := range l.primaries {
+		top = max(top, v)
+	}
+	return top
+}

@@ -117,16 +117,64 @@ func (cl *Client) Submit(op []byte, timeout time.Duration) int {
 
 // TrySubmit is Submit that returns the failure instead; safe in any goroutine.
 func (cl *Client) TrySubmit(op []byte, timeout time.Duration) (int, error) {
+	result, err := cl.run(op, timeout, cl.vc.InvokeContext)
+	if err != nil {
+		return 0, err
+	}
+	return cl.c.verifyResult(cl.id, op, result)
+}
+
+// run runs op with invoke (the vr.Client's InvokeContext or ReadContext),
+// bounded by timeout, and counts it for the summary line.
+func (cl *Client) run(op []byte, timeout time.Duration, invoke func(context.Context, []byte) ([]byte, error)) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(cl.ctx, timeout)
 	defer cancel()
-	result, err := cl.vc.InvokeContext(ctx, op)
+	result, err := invoke(ctx, op)
 	if err != nil {
-		return 0, fmt.Errorf("client %d: op %q did not complete within %v", cl.id, op, timeout)
+		return nil, fmt.Errorf("client %d: op %q did not complete within %v", cl.id, op, timeout)
 	}
 	cl.c.mu.Lock()
 	cl.c.ops++
 	cl.c.mu.Unlock()
-	return cl.c.verifyResult(cl.id, op, result)
+	return result, nil
+}
+
+// Read runs op as a read (vr.Client.ReadContext) and returns its answer:
+// the op-number of the last op the state it read held (see Recorder.Read).
+// It fails the test if the read does not complete within timeout. Call it
+// from the test goroutine.
+func (cl *Client) Read(op []byte, timeout time.Duration) int {
+	cl.c.t.Helper()
+	n, err := cl.TryRead(op, timeout)
+	if err != nil {
+		cl.c.Fatalf("%v", err)
+	}
+	return n
+}
+
+// TryRead is Read that returns the failure instead; safe in any goroutine.
+func (cl *Client) TryRead(op []byte, timeout time.Duration) (int, error) {
+	result, err := cl.run(op, timeout, cl.vc.ReadContext)
+	if err != nil {
+		return 0, err
+	}
+	if err := cl.c.check.failure(); err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(string(result))
+	if err != nil {
+		return 0, fmt.Errorf("client %d: read %q returned %q, which is no op-number", cl.id, op, result)
+	}
+	return n, nil
+}
+
+// RawRead sends one read-only REQUEST RPC to replica j as client id with
+// request-number num, bypassing the vr.Client's retries, and returns the
+// reply.
+func (cl *Client) RawRead(j int, id int64, num int, op []byte) (vr.RequestReply, bool) {
+	var reply vr.RequestReply
+	ok := cl.ends[j].Call("VR.Request", &vr.RequestArgs{ClientID: id, RequestNum: num, Op: op, ReadOnly: true}, &reply)
+	return reply, ok
 }
 
 // verifyResult checks a client's result against where the op executed.

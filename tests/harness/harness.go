@@ -105,7 +105,7 @@ func New(t *testing.T, n int, title string, options ...Option) *Cluster {
 		ends:      make([][]string, n),
 		group:     make([]int, n),
 		goroutine: runtime.NumGoroutine(),
-		drops:     dropRules{rules: map[string]func(vr.Message) bool{}},
+		drops:     dropRules{rules: map[string]func(vr.Message) bool{}, delays: map[string]delayRule{}, observers: map[string]func(vr.Message){}},
 	}
 	for _, o := range options {
 		o(c)
@@ -220,6 +220,10 @@ func (c *Cluster) AddOps(n int) {
 // Restores counts the checkpoints replica i's services (all its lives)
 // restored.
 func (c *Cluster) Restores(i int) int { return c.check.restoresOf(i) }
+
+// RPCsTo is the number of RPCs the server of replica i's current life has
+// handled: replica messages, and client requests if clients call it.
+func (c *Cluster) RPCsTo(i int) int { return c.net.GetCount(serverName(i)) }
 
 // RPCs is the number of RPCs sent since the test started.
 func (c *Cluster) RPCs() int { return c.net.GetTotalCount() - c.rpcs0 }

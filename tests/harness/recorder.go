@@ -39,6 +39,17 @@ func (rc *Recorder) Apply(op []byte) []byte {
 	return []byte(strconv.Itoa(n))
 }
 
+// Read answers a read-only op (vr.Reader, for lease reads) with the
+// op-number of the last op applied, changing nothing. Through the log, a
+// read is an op like any other: Apply counts it and answers with its own
+// op-number. Either answer is at least the op-number of every op that
+// completed before the read began, if the read is linearizable.
+func (rc *Recorder) Read(op []byte) []byte {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return []byte(strconv.Itoa(rc.count))
+}
+
 // Snapshot encodes the count, the hash and pad bytes of filler.
 func (rc *Recorder) Snapshot() []byte {
 	rc.mu.Lock()
