@@ -218,10 +218,14 @@ func (c *Client) broadcast(args *RequestArgs) (RequestReply, bool) {
 		reply RequestReply
 	}
 	answers := make(chan answer, c.nservers)
+	// The calls may outlive this function (it returns at the first answer),
+	// and the caller changes args on its next try (the epoch): they send a
+	// copy of their own.
+	sent := *args
 	for i := range c.nservers {
 		go func(i int) {
 			var reply RequestReply
-			ok := c.transport.Call(i, args, &reply)
+			ok := c.transport.Call(i, &sent, &reply)
 			answers <- answer{i, ok, reply}
 		}(i)
 	}
