@@ -187,7 +187,7 @@ type pageCounts struct {
 
 // msgFields are the names of pageMsg.V: every field of vr.Message.
 var msgFields = []string{"Type", "From", "To", "Epoch", "View", "OpNumber", "CommitNumber", "LastNormalView",
-	"LogStart", "Entries", "Checkpoint", "Nonce", "Primary", "ClientID", "RequestNum", "Op", "Result", "SentAt", "Grant", "ReadOnly"}
+	"LogStart", "Entries", "Checkpoint", "Nonce", "Primary", "ClientID", "RequestNum", "Op", "Result", "Members", "OldMembers", "Err", "SentAt", "Grant", "ReadOnly"}
 
 // ---- building it ----
 
@@ -278,7 +278,15 @@ func (pb *pageBuilder) fields(m *vr.Message) []any {
 	}
 	return []any{m.Type.String(), m.From, to, m.Epoch, m.View, m.OpNumber, m.CommitNumber, m.LastNormalView,
 		m.LogStart, entriesText(m), checkpointText(m.Checkpoint), m.Nonce, m.Primary, client, m.RequestNum,
-		opText(m.Op), resultText(m.Result), m.SentAt, m.Grant, m.ReadOnly}
+		opText(m.Op), resultText(m.Result), membersText(m.Members), membersText(m.OldMembers), m.Err, m.SentAt, m.Grant, m.ReadOnly}
+}
+
+// membersText is a configuration (part E), or "none".
+func membersText(members []int) string {
+	if members == nil {
+		return "none"
+	}
+	return fmt.Sprint(members)
 }
 
 // entriesText: how many entries, their op-numbers and the first few ops.
