@@ -189,3 +189,33 @@ func TestBatching(t *testing.T) {
 		t.Errorf("batching on: only %.2f ops per PREPARE with 12 eager clients; batching is not gathering requests", perPrepare(on))
 	}
 }
+
+// TestSkewBeyondBound is the demonstration of VR-PROTOCOL.md §7's clock
+// assumption (vrsim -skew): seed 251 of part F is sound with clocks within
+// ±5%, but with clocks up to 20% off a primary answers a read under a lease
+// that outlived a promise (conformance/lease), and without that rule's
+// check the read it answers is stale.
+func TestSkewBeyondBound(t *testing.T) {
+	prepare, err := ForPart("F")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(skew float64, conformance bool) *Failure {
+		cfg := Draw(251)
+		prepare(&cfg)
+		if skew >= 0 {
+			cfg.ClockSkew = skew
+		}
+		cfg.Conformance = conformance
+		return Run(cfg, Options{}).Failure
+	}
+	if f := run(-1, true); f != nil {
+		t.Fatalf("seed 251 within the bound: %v", f)
+	}
+	if f := run(0.2, true); f == nil || f.Check != "conformance/lease" {
+		t.Fatalf("seed 251 with clocks 20%% off: %v; expected a conformance/lease failure", f)
+	}
+	if f := run(0.2, false); f == nil || f.Check != "linearizability" || !strings.Contains(f.Msg, "stale read") {
+		t.Fatalf("seed 251 with clocks 20%% off, no conformance checks: %v; expected a stale read", f)
+	}
+}
