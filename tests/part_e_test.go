@@ -47,6 +47,14 @@ func startReconfigure(c *harness.Cluster, members ...int) <-chan error {
 	return done
 }
 
+// requireFirstPrimary waits for the first primary and fails the test unless
+// it is replica p, which the test's schedule needs.
+func requireFirstPrimary(c *harness.Cluster, p int) {
+	if got, _ := c.WaitPrimary(primaryTimeout); got != p {
+		c.Fatalf("R%d is the first primary; the test needs R%d", got, p)
+	}
+}
+
 // waitHolds waits until every listed replica's log reaches op n.
 func waitHolds(c *harness.Cluster, n int, replicas ...int) {
 	c.Eventually(5*time.Second, fmt.Sprintf("R%v to hold op %d", replicas, n), func() (bool, string) {
@@ -181,9 +189,7 @@ func TestLeavingServesStateE(t *testing.T) {
 // TestReplacePrimaryE: {0,1,2} → {1,2,3} under load, the primary R0 leaving.
 func TestReplacePrimaryE(t *testing.T) {
 	c := harness.New(t, 4, "Test (E): replace the primary", startingWith(0, 1, 2))
-	if p, _ := c.WaitPrimary(primaryTimeout); p != 0 {
-		c.Fatalf("R%d is the first primary; the test needs R0", p)
-	}
+	requireFirstPrimary(c, 0)
 	load := c.StartLoad(2, opTimeout)
 	load.WaitProgress(20, 5*time.Second)
 	if p := reconfigure(c, 1, 1, 2, 3); p == 0 {
@@ -277,9 +283,7 @@ func TestUnreliableReconfigE(t *testing.T) {
 // epoch, whose view-0 primary (R0) is down.
 func TestOldPrimaryCrashPreparedE(t *testing.T) {
 	c := harness.New(t, 5, "Test (E): the old primary crashes before the commit", startingWith(0, 1, 2))
-	if p, _ := c.WaitPrimary(primaryTimeout); p != 0 {
-		c.Fatalf("R%d is the first primary; the test needs R0", p)
-	}
+	requireFirstPrimary(c, 0)
 	cl := c.NewClient()
 	submitN(cl, 5, 0)
 	st, _ := c.State(0)
@@ -333,9 +337,7 @@ func TestOldPrimaryCrashPreparedE(t *testing.T) {
 // asking, and must get the state from R1 or R2 in the middle of it.
 func TestOldPrimaryCrashCommittedE(t *testing.T) {
 	c := harness.New(t, 5, "Test (E): the old primary crashes after the commit", startingWith(0, 1, 2))
-	if p, _ := c.WaitPrimary(primaryTimeout); p != 0 {
-		c.Fatalf("R%d is the first primary; the test needs R0", p)
-	}
+	requireFirstPrimary(c, 0)
 	cl := c.NewClient()
 	submitN(cl, 5, 0)
 	c.Drop("every STARTEPOCH, every NEWSTATE from R0", func(m vr.Message) bool {
@@ -522,9 +524,7 @@ func TestSecondReconfigRefusedE(t *testing.T) {
 // epoch 2, drop the op it held, and catch up.
 func TestSleeperE(t *testing.T) {
 	c := harness.New(t, 6, "Test (E): a replica asleep through two epochs", startingWith(0, 1, 2, 3, 4))
-	if p, _ := c.WaitPrimary(primaryTimeout); p != 0 {
-		c.Fatalf("R%d is the first primary; the test needs R0", p)
-	}
+	requireFirstPrimary(c, 0)
 	cl := c.NewClient()
 	submitN(cl, 3, 0)
 	st, _ := c.State(0)
@@ -585,9 +585,7 @@ func TestNewPrimaryDeadE(t *testing.T) {
 // is settled). Then it does.
 func TestInheritedOpsE(t *testing.T) {
 	c := harness.New(t, 4, "Test (E): no reconfiguration before the inherited ops commit", startingWith(0, 1, 2))
-	if p, _ := c.WaitPrimary(primaryTimeout); p != 0 {
-		c.Fatalf("R%d is the first primary; the test needs R0", p)
-	}
+	requireFirstPrimary(c, 0)
 	cl := c.NewClient()
 	submitN(cl, 3, 0)
 	st, _ := c.State(0)
