@@ -32,30 +32,32 @@ TestSearchOwnStartViewChangeA         A     4
 
 # Part B: normal-case agreement
 TestBasicAgreeB                       B     3
-TestByteBudgetB                       B     4
+TestByteBudgetB                       B    3
 TestBackupFailureB                    B     3
 TestPrimaryFailureB                   B     3
-TestFailAgreeB                        B     4
+TestFailAgreeB                        B    3
 TestFailNoAgreeB                      B     5
-TestConcurrentClientsB                B     4
+TestConcurrentClientsB                B    3
 TestDuplicateRequestsB                B     4
 TestRejoinB                           B     4
 TestDivergentLogsB                    B     5
 TestDroppedOpRetriedB                 B     6
 TestLaggingReplicaNewerViewB          B     6
-TestLogChoiceByViewB                  B     4
-TestUnreliableAgreeB                  B     4
+TestLogChoiceByViewB                  B    3
+TestUnreliableAgreeB                  B    3
 TestMessageBudgetB                    B     3
 TestSequentialSpeedB                  B     3
 TestSimSweepB                         B     6
-TestSearchCommitB                     B     4
-TestSearchStateTransferB              B     4
+TestSearchCommitB                     B    3
+TestSearchStateTransferB              B    3
 TestSearchStateTransferKeepsLogB      B     4
 TestPrepareIsHeartbeatB               B     3
 TestStartViewAcksB                    B     3
 TestStateTransferTimeoutB             B     3
 TestKeepLogInStateTransferB           B     5
 TestGetStateOnlyWhenNormalB           B     3
+TestOneWayPrimaryB                    B    4
+TestBusyNoViewChangeB                 B    3
 
 # Part C: crash recovery
 TestBackupCrashRecoverC               C     6

@@ -73,6 +73,9 @@ func (rn *Network) call(endname any, svcMeth string, args, reply any) bool {
 	if !r.reliable && rn.percent(dropPercent) {
 		return false // the handler ran, but the reply is lost
 	}
+	if rn.repliesLost(endname) {
+		return false // the same, on a link cut one way (EnableReplies)
+	}
 	if r.longReordering && rn.percent(reorderPercent) {
 		if !rn.sleep(reorderMinDelay + rn.randDuration(rn.randDuration(reorderMaxExtra))) {
 			return false
@@ -85,6 +88,12 @@ func (rn *Network) call(endname any, svcMeth string, args, reply any) bool {
 		return false
 	}
 	return true
+}
+
+func (rn *Network) repliesLost(endname any) bool {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	return rn.repliesCut[endname]
 }
 
 // route looks up where a call on endname would go right now.

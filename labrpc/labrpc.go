@@ -7,7 +7,8 @@
 // connected to, dispatched by reflection to a handler method, and the reply
 // is serialized back. Because everything goes through the Network, a test can
 // do what a real network does to a protocol: lose requests and replies,
-// delay and reorder them, partition servers (Enable), and crash them
+// delay and reorder them, partition servers (Enable), cut a link in one
+// direction only (EnableReplies: requests arrive, replies are lost), and crash them
 // (DeleteServer). Call reports failure by returning false, exactly as a
 // timeout would in a real RPC system; it never returns an error.
 //
@@ -56,6 +57,7 @@ type Network struct {
 	longReordering bool
 	ends           map[any]*ClientEnd
 	enabled        map[any]bool // endname -> may the end send?
+	repliesCut     map[any]bool // endname -> are replies to its calls lost? (a one-way failure)
 	connections    map[any]any  // endname -> servername
 	servers        map[any]*Server
 	// changed is closed (and replaced) whenever an end is disabled or a
@@ -79,6 +81,7 @@ func MakeNetwork() *Network {
 		reliable:    true,
 		ends:        map[any]*ClientEnd{},
 		enabled:     map[any]bool{},
+		repliesCut:  map[any]bool{},
 		connections: map[any]any{},
 		servers:     map[any]*Server{},
 		changed:     make(chan struct{}),
@@ -146,6 +149,7 @@ func (rn *Network) DeleteEnd(endname any) {
 	defer rn.mu.Unlock()
 	delete(rn.ends, endname)
 	delete(rn.enabled, endname)
+	delete(rn.repliesCut, endname)
 	delete(rn.connections, endname)
 	rn.broadcastLocked()
 }
@@ -184,6 +188,21 @@ func (rn *Network) Enable(endname any, enabled bool) {
 	rn.enabled[endname] = enabled
 	if !enabled {
 		rn.broadcastLocked()
+	}
+}
+
+// EnableReplies cuts (false) or restores (true) the way back of an end:
+// with replies cut, a call on endname is still delivered and its handler
+// runs, but the reply is lost and Call returns false, as over a link that
+// has failed in one direction only. Ends start with replies enabled;
+// Enable(endname, false) cuts both ways.
+func (rn *Network) EnableReplies(endname any, enabled bool) {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	if enabled {
+		delete(rn.repliesCut, endname)
+	} else {
+		rn.repliesCut[endname] = true
 	}
 }
 

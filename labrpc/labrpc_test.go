@@ -157,6 +157,22 @@ func TestDisabledEndFails(t *testing.T) {
 	require.Equal(t, 2, n)
 }
 
+// A link cut one way: the request arrives and the handler runs (the
+// server counts it), but the reply never comes back.
+func TestRepliesCutOneWay(t *testing.T) {
+	f := setup(t)
+
+	f.net.EnableReplies("e", false)
+	n := -1
+	require.False(t, f.end.Call("Calc.Double", 3, &n), "with replies cut, Call must fail")
+	require.Equal(t, -1, n, "a lost reply must not be decoded into the caller's variable")
+	require.Equal(t, 1, f.net.GetCount("s"), "with replies cut, the request must still reach the server")
+
+	f.net.EnableReplies("e", true)
+	require.True(t, f.end.Call("Calc.Double", 3, &n))
+	require.Equal(t, 6, n)
+}
+
 func TestReenabledEndWorksPromptly(t *testing.T) {
 	f := setup(t)
 

@@ -150,4 +150,14 @@ var partB = []Mutant{
 		Edits: []Edit{edit(normal, "	r.clients.prepared(m.ClientID, m.RequestNum)\n", "	r.clients.prepared(m.ClientID, m.RequestNum)\n	r.reply(Message{Type: MsgReply, View: r.view, ClientID: m.ClientID, RequestNum: m.RequestNum, Result: nil})\n")},
 		Tests: []string{"TestFailNoAgreeB"},
 	},
+	{
+		Name: "no-commit-watchdog", Part: "B", Breaks: "LAB-B: a primary that hears no backup stays primary (one-way link failure)",
+		Edits: []Edit{edit(normal, "	if r.stalledTicks >= r.viewChangeTimeout {\n", "	if false && r.stalledTicks >= r.viewChangeTimeout {\n")},
+		Tests: []string{"TestOneWayPrimaryB"},
+	},
+	{
+		Name: "watchdog-never-reset", Part: "B", Breaks: "LAB-B: the commit watchdog counting while commits still move",
+		Edits: []Edit{edit(normal, "		r.stalledTicks = 0 // the primary hears enough backups to commit\n", "")},
+		Tests: []string{"TestBusyNoViewChangeB"},
+	},
 }

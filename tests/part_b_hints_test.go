@@ -13,16 +13,17 @@ import (
 	"vrlab/vr"
 )
 
-// TestPrepareIsHeartbeatB: while requests keep arriving but cannot commit
-// (every PREPAREOK is lost), the primary sends PREPAREs and never an idle
-// COMMIT. The backups must take each PREPARE as a sign of life and keep
-// the view.
+// TestPrepareIsHeartbeatB: while requests keep arriving, the primary sends
+// PREPAREs and never an idle COMMIT; here every COMMIT is lost besides, so
+// PREPAREs are all the backups hear. They carry the commit-number, so ops
+// commit and the group is healthy: the backups must take each PREPARE as a
+// sign of life and keep the view.
 func TestPrepareIsHeartbeatB(t *testing.T) {
 	c := harness.New(t, 3, "Test (B): PREPARE resets the backups' timer")
 	cl := c.NewClient()
 	p, v := c.WaitPrimary(primaryTimeout)
 	before := submitN(cl, 1, 0)
-	c.Drop("PREPAREOK", func(m vr.Message) bool { return m.Type == vr.MsgPrepareOK })
+	c.Drop("COMMIT", func(m vr.Message) bool { return m.Type == vr.MsgCommit })
 	// A new client every 20 ms keeps the primary preparing new ops, far more
 	// often than a view-change timeout (at least 300 ms).
 	var pending []*harness.Pending
@@ -33,15 +34,15 @@ func TestPrepareIsHeartbeatB(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 		if ok, seen := c.StillPrimary(p, v); !ok {
 			st, _ := c.State(p)
-			c.Fatalf("R%d stopped being primary of view %d while it sent PREPAREs for %d new ops (op-number %d, none could commit): %s\n"+
+			c.Fatalf("R%d stopped being primary of view %d while it sent PREPAREs for %d new ops (op-number %d, commit-number %d; every COMMIT lost): %s\n"+
 				"(does a backup reset its view-change timer on PREPARE, not only on COMMIT? a busy primary sends no COMMIT)",
-				p, v, st.OpNumber-before, st.OpNumber, seen)
+				p, v, st.OpNumber-before, st.OpNumber, st.CommitNumber, seen)
 		}
 	}
-	c.Undrop("PREPAREOK")
+	c.Undrop("COMMIT")
 	for _, pd := range pending {
 		if _, err := pd.Wait(); err != nil {
-			c.Fatalf("after the PREPAREOKs were let through again: %v", err)
+			c.Fatalf("after the COMMITs were let through again: %v", err)
 		}
 	}
 }

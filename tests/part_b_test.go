@@ -88,6 +88,72 @@ func TestPrimaryFailureB(t *testing.T) {
 	c.WaitExecuted(last, c.All(), 5*time.Second)
 }
 
+// TestOneWayPrimaryB: every backup's messages to the primary are lost, but
+// the primary's still arrive. Its PREPAREs and COMMITs keep the backups
+// from finding it silent, and no PREPAREOK reaches it, so it commits
+// nothing: the backups must notice that their ops do not commit, move to a
+// new view without it, and commit there. After healing, the old primary
+// catches up.
+func TestOneWayPrimaryB(t *testing.T) {
+	c := harness.New(t, 3, "Test (B): the primary's inbound links cut one way")
+	cl := c.NewClient()
+	p, v := c.WaitPrimary(primaryTimeout)
+	before := submitN(cl, 3, 0)
+	for b := 0; b < c.N(); b++ {
+		if b != p {
+			c.CutOneWay(b, p)
+		}
+	}
+	after, err := cl.TrySubmit(cl.NextOp(0), opTimeout)
+	if err != nil {
+		c.Fatalf("with the backups' messages to primary R%d lost one way, an op did not commit within %v (%v).\n"+
+			"R%d's heartbeats still reach the backups, so their silence timer never fires; a backup that holds ops the primary never commits must start a view change (LAB-B.md, one-way link failures)",
+			p, opTimeout, err, p)
+	}
+	if after != before+1 {
+		c.Fatalf("the first op after the cut executed as op %d; expected %d (after the %d committed ops)", after, before+1, before)
+	}
+	if np, nv := c.WaitPrimary(primaryTimeout); np == p || nv <= v {
+		c.Fatalf("expected a new primary in a view above %d, without R%d; saw R%d primary of view %d", v, p, np, nv)
+	}
+	last := submitN(cl, 3, 0)
+	c.Heal()
+	c.WaitExecuted(last, c.All(), 5*time.Second)
+}
+
+// TestBusyNoViewChangeB: a healthy group under steady load never changes
+// view. Its backups always hold an op or two beyond their commit-number,
+// and the commit-number keeps moving: a backup must not take that for a
+// primary that commits nothing (TestOneWayPrimaryB).
+func TestBusyNoViewChangeB(t *testing.T) {
+	c := harness.New(t, 3, "Test (B): no view change under steady load")
+	c.WaitPrimary(primaryTimeout)
+	stop := make(chan struct{})
+	var g errgroup.Group
+	for k := 0; k < 2; k++ {
+		cl := c.NewClient()
+		g.Go(func() error {
+			for {
+				select {
+				case <-stop:
+					return nil
+				default:
+				}
+				if _, err := cl.TrySubmit(cl.NextOp(0), opTimeout); err != nil {
+					return err
+				}
+			}
+		})
+	}
+	c.During(2*time.Second, "every replica normal in view 0 while two clients submit ops back to back", func() (bool, string) {
+		return c.AllNormalIn(0)
+	})
+	close(stop)
+	if err := g.Wait(); err != nil {
+		c.Fatalf("a client's op failed under steady load on a healthy network: %v", err)
+	}
+}
+
 // TestFailAgreeB: replicas are cut off and return, one at a time, primary
 // or backup; ops keep committing and everyone ends up agreeing.
 func TestFailAgreeB(t *testing.T) {

@@ -91,6 +91,11 @@ func (r *Replica) grantLease(m Message, ack *Message) {
 	if r.opts.LeaseTicks == 0 {
 		return
 	}
+	if r.stalledTicks >= r.viewChangeTimeout {
+		// The commit watchdog fired (tickBackup): grant no more, so that
+		// the promise lapses and the view change can start.
+		return
+	}
 	r.promiseUntil = max(r.promiseUntil, r.now+r.opts.LeaseTicks)
 	ack.SentAt, ack.Grant = m.SentAt, true
 	//lab:end

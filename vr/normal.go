@@ -188,7 +188,10 @@ func (r *Replica) fromCurrentPrimary(m Message) bool {
 // what it can. Ops it lacks are fetched by state transfer (§2 step 7).
 func (r *Replica) learnCommit(k, primary int) {
 	//lab:begin B
-	r.commitNumber = max(r.commitNumber, k)
+	if k > r.commitNumber {
+		r.commitNumber = k
+		r.stalledTicks = 0 // the primary hears enough backups to commit
+	}
 	if r.commitNumber > r.opNumber {
 		// Committed ops are missing here (their PREPAREs were lost). Every
 		// heartbeat asks again until they arrive.
@@ -260,12 +263,30 @@ func (r *Replica) heartbeat(b int, idle bool) Message {
 	return Message{Type: MsgCommit, View: r.view, CommitNumber: r.commitNumber}
 }
 
-// tickBackup starts a view change when the primary has been silent too long.
+// tickBackup starts a view change when the primary has been silent too
+// long, or when it is heard but commits nothing: a backup that holds ops
+// beyond its commit-number, and has not seen the commit-number move for a
+// view-change timeout, takes it that the primary does not hear the
+// backups (a one-way link failure, VR-PROTOCOL.md §3 [choice]). A healthy
+// group commits within a round trip, and an idle one holds nothing
+// uncommitted, so neither ever meets this timer.
 func (r *Replica) tickBackup() {
 	//lab:begin A
 	r.silentTicks++
 	if r.silentTicks >= r.viewChangeTimeout {
 		r.logf("view", "R%d: primary %d of view %d silent for %d ticks", r.id, r.primaryOf(r.view), r.view, r.silentTicks)
+		r.startViewChange(r.view + 1)
+		return
+	}
+	//lab:end
+	//lab:begin B
+	if r.opNumber <= r.commitNumber {
+		r.stalledTicks = 0
+		return
+	}
+	r.stalledTicks++
+	if r.stalledTicks >= r.viewChangeTimeout {
+		r.logf("view", "R%d: primary %d of view %d has committed nothing for %d ticks (op %d, commit %d)", r.id, r.primaryOf(r.view), r.view, r.stalledTicks, r.opNumber, r.commitNumber)
 		r.startViewChange(r.view + 1)
 	}
 	//lab:end

@@ -50,7 +50,12 @@ type Replica struct {
 	// the start of its view change. View-change messages for the view it is
 	// already changing to do not reset it: a view change whose new primary
 	// is dead must time out and move on.
-	silentTicks       int
+	silentTicks int
+	// stalledTicks counts the ticks a backup has held ops beyond its
+	// commit-number without the commit-number moving: a primary that
+	// reaches the backups but hears none of them (a one-way link failure)
+	// keeps silentTicks at 0 and commits nothing (normal.go, tickBackup).
+	stalledTicks      int
 	viewChangeTimeout int // randomised per replica: T..2T-1
 	resendTicks       int // ticks since a stalled sub-protocol last resent
 	failedViewChanges int // view changes in a row abandoned on timeout
@@ -340,6 +345,7 @@ func (r *Replica) reply(m Message) {
 // would abandon every view change before it can finish.
 func (r *Replica) resetViewChangeTimer() {
 	r.silentTicks = 0
+	r.stalledTicks = 0
 	r.resendTicks = 0
 	t := r.opts.ViewChangeTicks << min(r.failedViewChanges, maxBackoff)
 	r.viewChangeTimeout = t + r.rand.Intn(t)

@@ -18,7 +18,27 @@ func (c *Cluster) applyLinksLocked() {
 }
 
 func (c *Cluster) linked(i, j int) bool {
-	return c.group[i] >= 0 && c.group[i] == c.group[j]
+	return c.group[i] >= 0 && c.group[i] == c.group[j] && !c.oneWay[i][j]
+}
+
+func newLinkMatrix(n int) [][]bool {
+	m := make([][]bool, n)
+	for i := range m {
+		m[i] = make([]bool, n)
+	}
+	return m
+}
+
+// CutOneWay loses every message from replica from to replica to, while
+// messages from to to from still arrive: a link failed in one direction
+// (a firewall rule, a full queue, an asymmetric route). It lasts until
+// Heal, whatever partitions come and go meanwhile.
+func (c *Cluster) CutOneWay(from, to int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.oneWay[from][to] = true
+	c.applyLinksLocked()
+	c.tl.add(Event{Kind: EventCutOneWay, Replica: from, Network: c.networkLocked()})
 }
 
 // Disconnect cuts replica i off from every replica and client.
@@ -58,12 +78,15 @@ func (c *Cluster) partition(kind EventKind, groups [][]int) {
 	c.tl.add(Event{Kind: kind, Replica: -1, Network: c.networkLocked()})
 }
 
-// Heal reconnects everything.
+// Heal reconnects everything, one-way cuts included.
 func (c *Cluster) Heal() {
 	all := make([]int, c.n)
 	for i := range all {
 		all[i] = i
 	}
+	c.mu.Lock()
+	c.oneWay = newLinkMatrix(c.n)
+	c.mu.Unlock()
 	c.partition(EventHeal, [][]int{all})
 }
 

@@ -42,6 +42,7 @@ type Cluster struct {
 	lives     []int
 	ends      [][]string // ends[i][j]: name of the end replica i uses to reach j
 	group     []int      // partition group of each replica; -1 = cut off from all
+	oneWay    [][]bool   // oneWay[i][j]: messages from i to j are lost (CutOneWay)
 	clients   []*Client
 	recovery  []int // RECOVERY messages delivered from each replica since its restart
 	nextEnd   int
@@ -104,6 +105,7 @@ func New(t *testing.T, n int, title string, options ...Option) *Cluster {
 		lives:     make([]int, n),
 		ends:      make([][]string, n),
 		group:     make([]int, n),
+		oneWay:    newLinkMatrix(n),
 		goroutine: runtime.NumGoroutine(),
 		drops:     dropRules{rules: map[string]func(vr.Message) bool{}, delays: map[string]delayRule{}, observers: map[string]func(vr.Message){}},
 	}

@@ -72,7 +72,7 @@ func Annotations(events []Event, start time.Time, end int64) []porcupine.Annotat
 		}
 		replica := fmt.Sprintf("R%d", e.Replica)
 		switch e.Kind {
-		case EventDisconnect, EventConnect, EventPartition, EventHeal:
+		case EventDisconnect, EventConnect, EventPartition, EventHeal, EventCutOneWay:
 			switch {
 			case e.Network != "":
 				add("network", "partition", e.Network, true)

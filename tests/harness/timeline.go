@@ -25,14 +25,15 @@ type EventKind string
 
 const (
 	// Caused by the harness.
-	EventDisconnect EventKind = "disconnect" // Disconnect(Replica)
-	EventConnect    EventKind = "connect"    // Connect(Replica)
-	EventPartition  EventKind = "partition"  // Partition(groups...)
-	EventHeal       EventKind = "heal"       // Heal()
-	EventCrash      EventKind = "crash"      // Crash(Replica)
-	EventRestart    EventKind = "restart"    // Restart(Replica): it runs recovery
-	EventDrop       EventKind = "drop"       // Drop(Rule, ...)
-	EventUndrop     EventKind = "undrop"     // Undrop(Rule)
+	EventDisconnect EventKind = "disconnect"  // Disconnect(Replica)
+	EventConnect    EventKind = "connect"     // Connect(Replica)
+	EventPartition  EventKind = "partition"   // Partition(groups...)
+	EventHeal       EventKind = "heal"        // Heal()
+	EventCutOneWay  EventKind = "cut-one-way" // CutOneWay(Replica, to)
+	EventCrash      EventKind = "crash"       // Crash(Replica)
+	EventRestart    EventKind = "restart"     // Restart(Replica): it runs recovery
+	EventDrop       EventKind = "drop"        // Drop(Rule, ...)
+	EventUndrop     EventKind = "undrop"      // Undrop(Rule)
 
 	// Seen by the watcher in the replicas' State.
 	EventStatus     EventKind = "status"     // Replica's view, status or primary-ness changed (or a new life was first seen)
@@ -62,6 +63,8 @@ func (e Event) String() string {
 		s = "partition"
 	case EventHeal:
 		s = "healed"
+	case EventCutOneWay:
+		s = fmt.Sprintf("R%d cut one way", e.Replica)
 	case EventCrash:
 		s = fmt.Sprintf("R%d crashed", e.Replica)
 	case EventRestart:
@@ -80,7 +83,7 @@ func (e Event) String() string {
 		s = string(e.Kind)
 	}
 	switch e.Kind {
-	case EventDisconnect, EventConnect, EventPartition, EventHeal:
+	case EventDisconnect, EventConnect, EventPartition, EventHeal, EventCutOneWay:
 		if e.Network == "" {
 			s += " (all linked)"
 		} else {
@@ -134,9 +137,10 @@ func (c *Cluster) Events() []Event {
 	return append([]Event(nil), c.tl.events...)
 }
 
-// networkLocked describes the links as Partition set them: the groups,
-// the first (which clients reach) first, and who is cut off; "" when
-// every replica is in group 0.
+// networkLocked describes the links as Partition and CutOneWay set them:
+// the groups, the first (which clients reach) first, who is cut off, and
+// the links lost one way; "" when every replica is in group 0 and no link
+// is cut.
 func (c *Cluster) networkLocked() string {
 	var groups [][]string
 	var cut []string
@@ -151,7 +155,15 @@ func (c *Cluster) networkLocked() string {
 		}
 		groups[g] = append(groups[g], name)
 	}
-	if len(cut) == 0 && len(groups) == 1 {
+	var oneWay []string
+	for i, row := range c.oneWay {
+		for j, lost := range row {
+			if lost {
+				oneWay = append(oneWay, fmt.Sprintf("R%d→R%d", i, j))
+			}
+		}
+	}
+	if len(cut) == 0 && len(groups) == 1 && len(oneWay) == 0 {
 		return ""
 	}
 	var parts []string
@@ -162,6 +174,9 @@ func (c *Cluster) networkLocked() string {
 	}
 	if len(cut) > 0 {
 		parts = append(parts, "cut off "+strings.Join(cut, " "))
+	}
+	if len(oneWay) > 0 {
+		parts = append(parts, "lost one way "+strings.Join(oneWay, " "))
 	}
 	return strings.Join(parts, " | ")
 }
