@@ -45,6 +45,10 @@ var systems = []systemDef{
 	{"etcd/tcp", "etcd", "tcp", groupTCP(func() (system.Group, error) { return etcdraft.New("tcp") }), ""},
 	{"etcd/mem", "etcd", "mem", groupMem(func() (system.Group, error) { return etcdraft.New("inmem") }), ""},
 	{"unreplicated/tcp", "unreplicated", "tcp", unreplicatedTCP, ""},
+	{"vrlab/shared", "vrlab", "shared", sharedConn(vrlabTCP), ""},
+	{"hashicorp/shared", "hashicorp", "shared", sharedConn(groupTCP(func() (system.Group, error) { return hashiraft.New("tcp") })), ""},
+	{"etcd/shared", "etcd", "shared", sharedConn(groupTCP(func() (system.Group, error) { return etcdraft.New("tcp") })), ""},
+	{"unreplicated/shared", "unreplicated", "shared", sharedConn(unreplicatedTCP), ""},
 }
 
 // readSystems are the systems of the read-heavy workloads (-reads), each
@@ -61,6 +65,12 @@ var readSystems = []systemDef{
 	{"etcd-lease/tcp", "etcd", "tcp", groupTCP(func() (system.Group, error) { return etcdraft.NewLeaseBased("tcp") }), readLeaseBased},
 	{"etcd-lease/mem", "etcd", "mem", groupMem(func() (system.Group, error) { return etcdraft.NewLeaseBased("inmem") }), readLeaseBased},
 	{"unreplicated/tcp", "unreplicated", "tcp", unreplicatedTCP, "local"},
+	{"vrlab-lease/shared", "vrlab", "shared", sharedConn(vrlabLeaseTCP), readLease},
+	{"vrlab-log/shared", "vrlab", "shared", sharedConn(vrlabTCP), readLog},
+	{"hashicorp/shared", "hashicorp", "shared", sharedConn(groupTCP(func() (system.Group, error) { return hashiraft.New("tcp") })), readVerify},
+	{"etcd-safe/shared", "etcd", "shared", sharedConn(groupTCP(func() (system.Group, error) { return etcdraft.New("tcp") })), readSafe},
+	{"etcd-lease/shared", "etcd", "shared", sharedConn(groupTCP(func() (system.Group, error) { return etcdraft.NewLeaseBased("tcp") })), readLeaseBased},
+	{"unreplicated/shared", "unreplicated", "shared", sharedConn(unreplicatedTCP), "local"},
 }
 
 // The read paths of the read-heavy workloads.

@@ -23,6 +23,7 @@ type target struct {
 	newClient func() (client, error) // one closed-loop client's connection
 	counters  func() system.Counters
 	close     func()
+	addrs     []string // TCP rows: the addresses clients dial
 }
 
 // client submits commands one at a time: writes with do, reads (the

@@ -91,6 +91,7 @@ func vrlabTCPWith(opts vr.Options) (*target, error) {
 			return c
 		},
 		newClient: func() (client, error) { return dialVR(addrs) },
+		addrs:     addrs,
 	}
 	return t, waitPrimary(func(i int) vr.State { return reps[i].Node().State() }, 3)
 }
@@ -103,6 +104,31 @@ func dialVR(addrs []string) (client, error) {
 	}
 	vc := vr.NewClient(len(addrs), c)
 	return client{do: vc.InvokeContext, read: vc.ReadContext, close: c.Close}, nil
+}
+
+// sharedConn is start's TCP target with every client over one shared
+// connection: one vrnet.Client carries every client's vr.Client (each with
+// its own client-id), multiplexing their calls and coalescing their writes,
+// as a process serving many users would reach the group.
+func sharedConn(start func() (*target, error)) func() (*target, error) {
+	return func() (*target, error) {
+		t, err := start()
+		if err != nil {
+			return nil, err
+		}
+		shared, err := vrnet.NewClient(vrnet.Config{Peers: t.addrs, Logger: quiet})
+		if err != nil {
+			t.close()
+			return nil, err
+		}
+		stop := t.close
+		t.close = func() { shared.Close(); stop() }
+		t.newClient = func() (client, error) {
+			vc := vr.NewClient(len(t.addrs), shared)
+			return client{do: vc.InvokeContext, read: vc.ReadContext, close: func() {}}, nil
+		}
+		return t, nil
+	}
 }
 
 // waitPrimary waits until some replica is a normal primary.
@@ -273,6 +299,7 @@ func served(h vrnet.Handler, counters func() system.Counters, stop func()) (*tar
 		close:     func() { s.Close(); stop() },
 		counters:  counters,
 		newClient: func() (client, error) { return dialVR(addrs) },
+		addrs:     addrs,
 	}, nil
 }
 

@@ -238,6 +238,9 @@ func (n *Node) unlock() {
 	for _, m := range answers {
 		n.answer(m)
 	}
+	if len(answers) > 0 {
+		n.repliesDone()
+	}
 }
 
 // labrpcTransport sends each message as a "VR.Deliver" RPC on its own

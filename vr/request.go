@@ -89,6 +89,7 @@ func (n *Node) Request(ctx context.Context, args RequestArgs) RequestReply {
 func (n *Node) Submit(args RequestArgs, done func(RequestReply)) {
 	if r, ok := n.readNow(args); ok {
 		done(r) // Part F: a lease read, answered at once
+		n.repliesDone()
 		return
 	}
 	n.submit(args, done, n.dead)
@@ -134,6 +135,7 @@ func (n *Node) readNow(args RequestArgs) (RequestReply, bool) {
 func (n *Node) submit(args RequestArgs, done func(RequestReply), cancel <-chan struct{}) *waiter {
 	if n.killed() || n.r == nil || args.RequestNum < 1 {
 		done(RequestReply{})
+		n.repliesDone()
 		return nil
 	}
 	key := requestKey{args.ClientID, args.RequestNum}
@@ -142,6 +144,7 @@ func (n *Node) submit(args RequestArgs, done func(RequestReply), cancel <-chan s
 	if n.waitsEnded { // Kill ran: nobody would ever answer
 		n.wmu.Unlock()
 		done(RequestReply{})
+		n.repliesDone()
 		return nil
 	}
 	n.waiters[key] = append(n.waiters[key], w)
@@ -174,6 +177,7 @@ func (n *Node) endAllWaits() {
 	for _, w := range ended {
 		w.done(RequestReply{})
 	}
+	n.repliesDone()
 }
 
 // expireWaits ends the waits whose deadline is past (the loop calls it
@@ -197,6 +201,9 @@ func (n *Node) expireWaits(now time.Time) {
 	n.wmu.Unlock()
 	for _, w := range expired {
 		w.done(RequestReply{})
+	}
+	if len(expired) > 0 {
+		n.repliesDone()
 	}
 }
 
@@ -228,6 +235,23 @@ func (n *Node) endWait(w *waiter) {
 	n.wmu.Unlock()
 	if !finished {
 		w.done(RequestReply{})
+		n.repliesDone()
+	}
+}
+
+// A ReplyBatcher is a Transport that gathers client replies: after the
+// Node has run a batch of Submit callbacks (all the replies one step or one
+// commit produced, or a single one), it calls RepliesDone, on the goroutine
+// that ran them, so that the replies bound for one connection can go out
+// in one write (vrnet.Replica). Every callback is followed by a call.
+type ReplyBatcher interface {
+	RepliesDone()
+}
+
+// repliesDone tells a ReplyBatcher transport that a batch of callbacks ran.
+func (n *Node) repliesDone() {
+	if b, ok := n.transport.(ReplyBatcher); ok {
+		b.RepliesDone()
 	}
 }
 

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"vrlab/vr"
@@ -19,9 +21,36 @@ import (
 //
 //	c, err := vrnet.NewClient(cfg)
 //	vc := vr.NewClient(len(cfg.Peers), c)
+//
+// One Client may carry many vr.Clients (each with its own client-id), from
+// many goroutines: that is how a process with many users should reach the
+// group. Their calls share the connections, each call waits only for its
+// own reply, and requests that arrive while a write is in progress go out
+// together in the next write: one system call for many requests, where a
+// connection per user costs one each.
+//
+//	shared, err := vrnet.NewClient(cfg)
+//	for i := range users {
+//		clerks[i] = kvvr.NewClerk(vr.NewClient(len(cfg.Peers), shared))
+//	}
 type Client struct {
 	cfg   Config
 	conns []*clientConn
+	stats clientStats
+}
+
+// ClientStats counts what a Client sent: Frames requests and status
+// calls, in Writes system calls. Frames/Writes is how well the writes
+// coalesce (1 for a lone caller).
+type ClientStats struct {
+	Frames, Writes int64
+}
+
+type clientStats struct{ frames, writes atomic.Int64 }
+
+// Stats reports what the client has sent so far.
+func (c *Client) Stats() ClientStats {
+	return ClientStats{Frames: c.stats.frames.Load(), Writes: c.stats.writes.Load()}
 }
 
 // NewClient makes the transport of a client of the group cfg.Peers.
@@ -32,7 +61,7 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	c := &Client{cfg: cfg}
 	for i, addr := range cfg.Peers {
-		c.conns = append(c.conns, &clientConn{cfg: &c.cfg, server: i, addr: addr})
+		c.conns = append(c.conns, &clientConn{cfg: &c.cfg, server: i, addr: addr, stats: &c.stats})
 	}
 	return c, nil
 }
@@ -85,6 +114,7 @@ func (c *Client) Close() {
 // clientConn is the connection to one replica.
 type clientConn struct {
 	cfg    *Config
+	stats  *clientStats
 	server int
 	addr   string
 
@@ -95,26 +125,35 @@ type clientConn struct {
 	retryAt  time.Time // no dial before this (backoff after a failure)
 	backoff  time.Duration
 	closed   bool
-	readers  sync.WaitGroup
-	wmu      sync.Mutex // one frame written at a time
+	readers  sync.WaitGroup // the reader and writer goroutines of conn
+	out      *coalescer     // the writes of conn
+}
+
+// coalescer writes the frames of one connection. Callers queue frames and
+// return; a writer goroutine of the connection takes everything queued in
+// one write. While it writes, the requests of other goroutines pile up
+// behind it and go out together next: under load, one system call carries
+// many requests, where a write per call would cost one each.
+type coalescer struct {
+	mu   sync.Mutex
+	buf  []byte
+	wake chan struct{} // a frame is queued (capacity 1: one wake-up is enough)
+	done chan struct{} // closed when the connection fails: the writer stops
+}
+
+func newCoalescer() *coalescer {
+	return &coalescer{wake: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
 // call sends a frame of kind made by encode (given the call id) and waits
 // for the answer's payload.
 func (cc *clientConn) call(ctx context.Context, kind byte, encode func([]byte, uint64) []byte) ([]byte, error) {
-	conn, call, ch, err := cc.start(ctx)
+	out, call, ch, err := cc.start(ctx)
 	if err != nil {
 		return nil, err
 	}
-	frame := appendFrame(nil, kind, func(b []byte) []byte { return encode(b, call) })
-	cc.wmu.Lock()
-	conn.SetWriteDeadline(time.Now().Add(cc.cfg.WriteTimeout))
-	_, err = conn.Write(frame)
-	cc.wmu.Unlock()
-	if err != nil {
-		cc.fail(conn, err)
-		return nil, err
-	}
+	out.queue(kind, func(b []byte) []byte { return encode(b, call) })
+	cc.stats.frames.Add(1)
 	select {
 	case p, ok := <-ch:
 		if !ok {
@@ -129,9 +168,60 @@ func (cc *clientConn) call(ctx context.Context, kind byte, encode func([]byte, u
 	}
 }
 
-// start returns the connection (dialling it if needed) and a new call id
-// with its channel.
-func (cc *clientConn) start(ctx context.Context) (net.Conn, uint64, chan []byte, error) {
+// queue adds a frame for the writer. If the connection fails before it
+// goes out, the call waiting for its answer fails with the connection.
+func (w *coalescer) queue(kind byte, payload func([]byte) []byte) {
+	w.mu.Lock()
+	w.buf = appendFrame(w.buf, kind, payload)
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default: // the writer is awake already and will see it
+	}
+}
+
+// runWriter is the connection's writer: it writes what is queued, all of it at
+// once, until the connection fails (fail closes done).
+func (cc *clientConn) runWriter(conn net.Conn, w *coalescer) {
+	defer cc.readers.Done()
+	var spare []byte
+	for {
+		select {
+		case <-w.wake:
+		case <-w.done:
+			return
+		}
+		// Let the callers that are runnable now (woken by one read of many
+		// replies, say) queue their requests first, so that one write takes
+		// them all: gRPC's writer yields the same way. With nobody else
+		// runnable this returns at once.
+		runtime.Gosched()
+		w.mu.Lock()
+		buf := w.buf
+		w.buf = spare[:0]
+		w.mu.Unlock()
+		if len(buf) == 0 {
+			continue
+		}
+		conn.SetWriteDeadline(time.Now().Add(cc.cfg.WriteTimeout))
+		if _, err := conn.Write(buf); err != nil {
+			cc.fail(conn, err)
+			return
+		}
+		cc.stats.writes.Add(1)
+		spare = nil
+		if cap(buf) <= maxSpareWrite {
+			spare = buf
+		}
+	}
+}
+
+// maxSpareWrite bounds the write buffer a connection keeps between writes.
+const maxSpareWrite = 64 << 10
+
+// start returns the connection's writer (dialling it if needed) and a new
+// call id with its channel.
+func (cc *clientConn) start(ctx context.Context) (*coalescer, uint64, chan []byte, error) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	if cc.closed {
@@ -149,15 +239,16 @@ func (cc *clientConn) start(ctx context.Context) (net.Conn, uint64, chan []byte,
 			return nil, 0, nil, err
 		}
 		cc.backoff = 0
-		cc.conn = conn
+		cc.conn, cc.out = conn, newCoalescer()
 		cc.pending = map[uint64]chan []byte{}
-		cc.readers.Add(1)
+		cc.readers.Add(2)
 		go cc.read(conn)
+		go cc.runWriter(conn, cc.out)
 	}
 	cc.nextCall++
 	ch := make(chan []byte, 1)
 	cc.pending[cc.nextCall] = ch
-	return cc.conn, cc.nextCall, ch, nil
+	return cc.out, cc.nextCall, ch, nil
 }
 
 func (cc *clientConn) dial(ctx context.Context) (net.Conn, error) {
@@ -227,6 +318,7 @@ func (cc *clientConn) fail(conn net.Conn, err error) {
 		cc.cfg.Logger.Debug("connection to replica lost", "server", cc.server, "addr", cc.addr, "err", err)
 	}
 	cc.conn = nil
+	close(cc.out.done)
 	for call, ch := range cc.pending {
 		close(ch)
 		delete(cc.pending, call)

@@ -90,6 +90,7 @@ func StartReplica(cfg Config, sm vr.StateMachine, opts vr.Options) (*Replica, er
 		listener: newListener(cfg, ln, cfg.Logger.With("replica", cfg.ID)),
 		peers:    make([]*peer, len(cfg.Peers)),
 	}
+	r.batch = &replyBatch{} // the Node says when a batch of replies is done
 	for j := range cfg.Peers {
 		if j != cfg.ID {
 			r.peers[j] = &peer{r: r, to: j, addr: cfg.Peers[j], queue: make(chan vr.Message, peerQueue)}
@@ -134,6 +135,11 @@ type Stats struct {
 func (r *Replica) Stats() Stats {
 	return Stats{Messages: r.sentMessages.Load(), Bytes: r.sentBytes.Load()}
 }
+
+// RepliesDone writes the replies of the batch of callbacks the Node just
+// ran (vr.ReplyBatcher): those bound for one client connection go out in
+// one write.
+func (r *Replica) RepliesDone() { r.batch.flush() }
 
 // Send queues m for replica to (vr.Transport). It never blocks: when the
 // peer's queue is full the message is dropped.

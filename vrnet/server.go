@@ -87,6 +87,11 @@ type listener struct {
 	log *slog.Logger
 	ln  net.Listener
 
+	// batch, if set, gathers the replies a Submitter's callbacks produce
+	// until the Submitter says the batch is done (Replica: its Node calls
+	// RepliesDone); without it each reply is flushed as it comes.
+	batch *replyBatch
+
 	mu    sync.Mutex
 	conns map[net.Conn]struct{} // incoming connections
 	done  chan struct{}
@@ -234,24 +239,37 @@ func (l *listener) serveClient(c net.Conn, br *bufio.Reader, h Handler) error {
 		if err != nil {
 			return quiet(err)
 		}
+		// With more requests already read, the replies that handling this
+		// one produces wait for the last of them: one write for them all.
+		w.cork(br.Buffered() > 0)
 		switch kind {
 		case kindRequest:
 			call, args, err := decodeRequest(p)
 			if err != nil {
 				return err
 			}
-			select { // a Submitter's callback frees the slot, even after Kill
+			select {
 			case sem <- struct{}{}:
-			case <-l.done:
-				return nil
-			case <-ctx.Done():
-				return nil
+			default:
+				w.cork(false) // the replies that free a slot must go out
+				select {      // a Submitter's callback frees the slot, even after Kill
+				case sem <- struct{}{}:
+				case <-l.done:
+					return nil
+				case <-ctx.Done():
+					return nil
+				}
 			}
 			if canSubmit {
 				// No goroutine waits for the op: the reply is written by
-				// whoever commits it.
+				// whoever commits it, with the others of its batch.
 				sub.Submit(args, func(reply vr.RequestReply) {
-					write(appendFrame(nil, kindReply, func(b []byte) []byte { return appendReply(b, call, &reply) }))
+					frame := appendFrame(nil, kindReply, func(b []byte) []byte { return appendReply(b, call, &reply) })
+					if l.batch != nil {
+						l.batch.add(w, frame)
+					} else {
+						write(frame)
+					}
 					<-sem
 				})
 				continue

@@ -156,6 +156,67 @@ func TestPutGetAndPrimaryCrash(t *testing.T) {
 	}
 }
 
+// TestSharedConnection: many clerks over one vrnet.Client, each appending
+// to its own key from its own goroutine, across a primary crash. Every
+// reply must reach its own call (each key ends with exactly its clerk's
+// appends, in order), and under that load the requests must share writes.
+func TestSharedConnection(t *testing.T) {
+	tc := startCluster(t, 3, nil)
+	shared, err := NewClient(tc.config(-1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(shared.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const clerks, appends = 32, 30
+	var wg sync.WaitGroup
+	errs := make(chan error, clerks)
+	crash := make(chan struct{})
+	for k := range clerks {
+		ck := kvvr.NewClerk(vr.NewClient(len(tc.addrs), shared))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range appends {
+				if k == 0 && i == appends/2 {
+					close(crash) // half way through, for everyone
+				}
+				if err := ck.AppendContext(ctx, fmt.Sprint("k", k), fmt.Sprintf("%d,", i)); err != nil {
+					errs <- fmt.Errorf("clerk %d, append %d: %w", k, i, err)
+					return
+				}
+			}
+		}()
+	}
+	<-crash
+	for i := range tc.reps {
+		if st := tc.reps[i].Node().State(); st.IsPrimary {
+			tc.reps[i].Close()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	ck := kvvr.NewClerk(vr.NewClient(len(tc.addrs), shared))
+	for k := range clerks {
+		var want strings.Builder
+		for i := range appends {
+			fmt.Fprintf(&want, "%d,", i)
+		}
+		if v, err := ck.GetContext(ctx, fmt.Sprint("k", k)); err != nil || v != want.String() {
+			t.Fatalf("Get(k%d) = %q, %v; expected clerk %d's %d appends in order, each once: %q", k, v, err, k, appends, want.String())
+		}
+	}
+	st := shared.Stats()
+	if st.Writes == 0 || st.Frames < 2*st.Writes {
+		t.Errorf("%d clerks on one connection sent %d frames in %d writes; expected the writes to coalesce (at least 2 frames per write on average)", clerks, st.Frames, st.Writes)
+	}
+	t.Logf("%d frames in %d writes (%.1f per write)", st.Frames, st.Writes, float64(st.Frames)/float64(st.Writes))
+}
+
 // TestReconfigureOverTCP: a group of three with two standbys moves to the
 // configuration of one old member and the two standbys, over TCP: the
 // request, the epoch messages, the refusal of a repeat, and the states

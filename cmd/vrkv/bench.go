@@ -21,6 +21,7 @@ func bench(c *cmdline, args []string) (func() error, error) {
 	d := c.Duration("d", 10*time.Second, "how long to run: a `duration`")
 	size := c.IntRange("value-size", 16, 0, maxValueSize, "`bytes` per value, 0 to 1 MiB")
 	reads := c.IntRange("reads", 25, 0, 100, "`percent` of the ops that are Gets, 0 to 100")
+	shared := c.Bool("shared", "carry every client over one shared connection to each replica (vrnet.Client multiplexes them), instead of a connection per client")
 	if err := c.parse(args); err != nil {
 		return nil, err
 	}
@@ -28,14 +29,14 @@ func bench(c *cmdline, args []string) (func() error, error) {
 	if err != nil {
 		return nil, err
 	}
-	return func() error { return runBench(cfg, *clients, *d, *size, *reads) }, nil
+	return func() error { return runBench(cfg, *clients, *d, *size, *reads, *shared) }, nil
 }
 
 // maxValueSize bounds bench's values: a PREPARE and a state transfer carry
 // many of them in one frame (vrnet.DefaultMaxFrame, 64 MiB).
 const maxValueSize = 1 << 20
 
-func runBench(cfg vrnet.Config, clients int, d time.Duration, size, reads int) error {
+func runBench(cfg vrnet.Config, clients int, d time.Duration, size, reads int, shared bool) error {
 	value := strings.Repeat("v", size)
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
@@ -43,13 +44,19 @@ func runBench(cfg vrnet.Config, clients int, d time.Duration, size, reads int) e
 	var lat []time.Duration
 	errs := 0
 	var wg sync.WaitGroup
+	var conn *vrnet.Client // with --shared: every clerk's
 	start := time.Now()
 	for i := 0; i < clients; i++ {
-		ck, c, err := dialClerk(cfg)
+		ck, c, err := dialClerk(cfg, conn)
 		if err != nil {
 			return err
 		}
-		defer c.Close()
+		if shared {
+			conn = c
+		}
+		if !shared || i == 0 {
+			defer c.Close()
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -89,8 +96,12 @@ func runBench(cfg vrnet.Config, clients int, d time.Duration, size, reads int) e
 	for _, l := range lat {
 		sum += l
 	}
-	fmt.Printf("clients %d  reads %d%%  ops %d  errors %d  %.0f ops/s  latency mean %v p50 %v p99 %v max %v\n",
-		clients, reads, len(lat), errs, float64(len(lat))/elapsed.Seconds(),
+	conns := "a connection each"
+	if shared {
+		conns = "one shared connection"
+	}
+	fmt.Printf("clients %d (%s)  reads %d%%  ops %d  errors %d  %.0f ops/s  latency mean %v p50 %v p99 %v max %v\n",
+		clients, conns, reads, len(lat), errs, float64(len(lat))/elapsed.Seconds(),
 		(sum / time.Duration(len(lat))).Round(time.Microsecond), pct(0.50).Round(time.Microsecond),
 		pct(0.99).Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond))
 	return nil

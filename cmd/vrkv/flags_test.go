@@ -237,6 +237,8 @@ var cliCases = []struct {
 	{"bench --value-size -1 --cluster a:7000", "", `^--value-size: "-1" is not in 0-1048576$`},
 	{"bench --value-size 1048577 --cluster a:7000", "", `^--value-size: "1048577" is not in 0-1048576$`},
 	{"bench --reads 90 --cluster a:7000", "", ""},
+	{"bench --shared --cluster a:7000 -c 64", "", ""},
+	{"bench --shared=often --cluster a:7000", "", `^--shared: "often" is not true or false$`},
 	{"bench --reads 101 --cluster a:7000", "", `^--reads: "101" is not in 0-100$`},
 	{"bench --cluster a:7000 --tls NOCLIENT", "", `^--tls: .*has no client.pem`},
 	{"bench --cluster a:7000 64", "", `^unexpected argument "64": bench takes none$`},

@@ -218,11 +218,16 @@ func runServe(cfg vrnet.Config, opts vr.Options, level string) error {
 	return nil
 }
 
-func dialClerk(cfg vrnet.Config) (*kvvr.Clerk, *vrnet.Client, error) {
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	c, err := vrnet.NewClient(cfg)
-	if err != nil {
-		return nil, nil, err
+// dialClerk makes a clerk of the cluster cfg names: over shared, if it is
+// not nil, or over a connection of its own (returned).
+func dialClerk(cfg vrnet.Config, shared *vrnet.Client) (*kvvr.Clerk, *vrnet.Client, error) {
+	c := shared
+	if c == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		var err error
+		if c, err = vrnet.NewClient(cfg); err != nil {
+			return nil, nil, err
+		}
 	}
 	return kvvr.NewClerk(vr.NewClient(len(cfg.Peers), c)), c, nil
 }
@@ -247,7 +252,7 @@ func clientOp(c *cmdline, args []string) (func() error, error) {
 }
 
 func runClientOp(cfg vrnet.Config, op, key, value string, timeout time.Duration) error {
-	ck, c, err := dialClerk(cfg)
+	ck, c, err := dialClerk(cfg, nil)
 	if err != nil {
 		return err
 	}

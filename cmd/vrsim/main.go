@@ -43,6 +43,7 @@ func main() {
 		noConf   = flag.Bool("noconformance", false, "check only end-to-end safety and liveness, not the protocol-rule checks")
 		part     = flag.String("part", "", "limit every seed to lab `part` A, B, C, D, E or F (A: no clients; A, B: no crashes; D: checkpoints; E: reconfigurations; F: lease reads and clock skew)")
 		skew     = flag.Float64("skew", -1, "override: each replica's clock rate within 1±`x` of simulated time (with -part F; the lease margin allows for 0.05, beyond it reads can be stale)")
+		longest  = flag.Bool("longest-lease", false, "override: with -part F, the longest lease the configuration allows (LeaseTicks = ViewChangeTicks − 1)")
 		html     = flag.String("html", "", "with -seed, write the run's space-time diagram to this HTML `file`")
 		htmlFrom = flag.Int("html-from", 0, "with -html, the first `tick` shown (default: 2000 ticks before a failure, or tick 1)")
 		htmlTo   = flag.Int("html-to", 0, "with -html, the last `tick` shown (default: the failure, or tick 2000)")
@@ -77,6 +78,9 @@ func main() {
 	if *skew >= 0 {
 		extra += fmt.Sprintf(" -skew %g", *skew)
 	}
+	if *longest {
+		extra += " -longest-lease"
+	}
 	prepare := func(c *sim.Config) {
 		forPart(c)
 		if *replicas != 0 {
@@ -96,6 +100,9 @@ func main() {
 		}
 		if *skew >= 0 {
 			c.ClockSkew = *skew
+		}
+		if *longest && c.LeaseTicks > 0 {
+			c.LeaseTicks = c.ViewChangeTicks - 1
 		}
 	}
 	switch {
