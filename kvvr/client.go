@@ -22,7 +22,13 @@ func MakeClerk(servers []*labrpc.ClientEnd) *Clerk {
 }
 
 // NewClerk makes a clerk that runs its ops through vc (a vr.Client over
-// any transport: over TCP, a vrnet.Client).
+// any transport: over TCP, a vrnet.Client). A process with many users
+// gives each its own clerk, all over one vrnet.Client: each clerk is its
+// own client (client-id, request-numbers), and their requests share the
+// connections and go out together.
+//
+//	shared, _ := vrnet.NewClient(cfg)
+//	ck := kvvr.NewClerk(vr.NewClient(len(cfg.Peers), shared))
 func NewClerk(vc *vr.Client) *Clerk { return &Clerk{vc: vc} }
 
 // ID is the client-id the replicas see (in VRDEBUG traces: c<ID>). The

@@ -8,10 +8,13 @@
 // it, so vr.Node's Send never blocks: when the queue is full, or the peer is
 // unreachable, messages are dropped, as a network would, and the protocol
 // resends what matters. A client dials each replica once and multiplexes its
-// calls on that connection. A replica answers a request from the goroutine
-// that commits it (vr.Node.Submit): the reply goes through a writer that
-// tries the socket without waiting and leaves the rest to a goroutine, so a
-// slow client never stalls the replica. Server puts the same client protocol
+// calls on that connection, from any number of goroutines and vr.Clients:
+// a writer goroutine per connection sends everything queued in one write,
+// and the reader hands each reply to its call by call id. A replica answers
+// a request from the goroutine that commits it (vr.Node.Submit): the
+// replies of one batch go out together (vr.ReplyBatcher), through a writer
+// that tries the socket without waiting and leaves the rest to a goroutine,
+// so a slow client never stalls the replica. Server puts the same client protocol
 // in front of any Handler (the benchmark's unreplicated server uses it).
 //
 // Frames. Everything on a connection is a frame:

@@ -151,7 +151,11 @@ func (kv *KV) Applied() uint64 {
 func (kv *KV) Snapshot() []byte {
 	kv.mu.Lock()
 	defer kv.mu.Unlock()
-	b := binary.LittleEndian.AppendUint64(nil, kv.applied)
+	size := 8
+	for _, v := range kv.data {
+		size += 16 + 8 + 4 + len(v)
+	}
+	b := binary.LittleEndian.AppendUint64(make([]byte, 0, size), kv.applied)
 	for k, v := range kv.data {
 		b = append(b, k[:]...)
 		b = binary.LittleEndian.AppendUint64(b, kv.version[k])
