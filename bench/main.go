@@ -8,6 +8,21 @@
 //	go run ./bench                   # the full run: every point 5 times
 //	go run ./bench -systems vrlab/tcp -clients 64 -cpuprofile cpu.out
 //	go run ./bench -reads 90,100     # the read-heavy workloads: each library's linearizable reads
+//	go run ./bench -failover -kills 20   # failover time: crash the leader under load (below)
+//
+// The failover benchmark (-failover) runs vrlab, hashicorp/raft and etcd
+// raft, each with replicas talking over loopback TCP, and every client
+// submitting in-process (a vr.Client calling the vrlab Nodes, the peers'
+// Submit). For each kill it starts a fresh group, runs 16 closed-loop
+// writing clients for -warm, crashes the leader, and measures the time
+// from the kill to the first command a new leader commits, and the
+// latencies of the commands in flight across the kill; the load goes on
+// 300 ms past the recovery, and then every write acknowledged must be on
+// both surviving replicas (a lost write fails the run). Every system gets
+// the same timing, -heartbeat and -election (BENCHMARKS.md, "Failover",
+// says how each library's knobs map onto them); the throughput rows keep
+// their own configuration. -systems picks among vrlab, hashicorp, etcd;
+// -o writes the table.
 package main
 
 import (
@@ -97,11 +112,27 @@ func main() {
 		memprof    = flag.String("memprofile", "", "write an allocation profile of the run to this file")
 		out        = flag.String("o", "", "also write the Markdown table to this file")
 		batch      = flag.Int("batch", 0, "vrlab's MaxBatchOps (1 = batching off; 0 = the default)")
+		checkpoint = flag.Int("checkpoint", 0, "vrlab's CheckpointEvery (0 = every system's 10,000), a diagnostic: vrlab's view change carries the log since the last checkpoint")
 		interleave = flag.Bool("interleave", false, "run the repetitions round-robin over every point (each round runs every point once), so a machine whose load drifts slows every system alike")
 		readsArg   = flag.String("reads", "", "the read-heavy workloads: comma-separated `percentages` of reads (e.g. 90,100); each library's linearizable read (systems: "+readNames()+")")
+		failover   = flag.Bool("failover", false, "the failover benchmark: crash the leader under load, -kills times per system (systems: "+failoverNames()+")")
+		kills      = flag.Int("kills", 20, "-failover: kills per system (a fresh group each)")
+		heartbeat  = flag.Duration("heartbeat", 50*time.Millisecond, "-failover: every system's heartbeat interval")
+		election   = flag.Duration("election", 500*time.Millisecond, "-failover: every system's election / view-change timeout (each randomizes it in [T, 2T))")
 	)
 	flag.Parse()
 	vrOptions.MaxBatchOps = *batch
+	if *checkpoint > 0 {
+		vrOptions.CheckpointEvery = *checkpoint
+	}
+	if *failover {
+		chosen, err := chooseFailover(*only)
+		if err != nil || *kills < 1 || *heartbeat <= 0 || *election <= *heartbeat {
+			fmt.Fprintf(os.Stderr, "bench: bad arguments: %v -kills %d -heartbeat %v -election %v\n", err, *kills, *heartbeat, *election)
+			os.Exit(2)
+		}
+		os.Exit(runFailover(chosen, *kills, system.Timing{Heartbeat: *heartbeat, Election: *election}, *warm, *out))
+	}
 	if *quick {
 		*reps, *dur, *warm = 1, 2*time.Second, 300*time.Millisecond
 	}

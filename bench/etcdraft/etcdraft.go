@@ -3,7 +3,9 @@
 // synchronous Ready loop per replica over raft.MemoryStorage), connected by
 // either an in-process loopback transport or a minimal TCP transport over
 // 127.0.0.1. It is a system.Group, so the benchmark can compare it with the
-// other replication libraries on the same workload.
+// other replication libraries on the same workload. NewFailover's group,
+// for the failover benchmark, takes that benchmark's timing instead of
+// etcd's default ticks, and its leader can be killed (failover.go).
 package etcdraft
 
 import (
@@ -63,6 +65,10 @@ const (
 // ErrClosed is returned by Submit once Close has been called.
 var ErrClosed = errors.New("etcdraft: group closed")
 
+// ErrKilled is returned by a Submit whose proposal was at a replica the
+// failover benchmark killed: it may or may not be applied.
+var ErrKilled = errors.New("etcdraft: the leader was killed")
+
 // group is a system.Group of three etcd raft replicas.
 type group struct {
 	reps []*replica // reps[i] has raft ID i+1
@@ -75,6 +81,11 @@ type group struct {
 	wireBytes atomic.Int64
 
 	snapEvery, catchUp uint64 // compaction thresholds, see snapshotEvery
+
+	// electionTick and heartbeatTick are raft.Config's, in ticks of
+	// tickInterval: etcd's defaults (electionTick, heartbeatTick), or the
+	// failover benchmark's timing (failover.go).
+	electionTick, heartbeatTick int
 
 	readOnly raft.ReadOnlyOption // how ReadIndex confirms leadership
 	reads    chan *readReq       // Read's requests, batched by readLoop
@@ -98,6 +109,15 @@ type replica struct {
 	// leading is set from Ready.SoftState, so Submit finds the leader
 	// without a round trip through node.Status().
 	leading atomic.Bool
+	// raftState is the raft.StateType of the last Ready.SoftState (the
+	// failover benchmark's Electing).
+	raftState atomic.Uint64
+
+	// dead is closed when the failover benchmark kills this replica
+	// (KillLeader): its Ready loop ends and the Submits waiting on it fail.
+	dead     chan struct{}
+	loopDone chan struct{} // closed when the Ready loop has returned
+	killOnce sync.Once
 
 	mu      sync.Mutex
 	waiters map[uint64]chan []byte
@@ -118,6 +138,9 @@ type transport interface {
 	// close releases the transport; the group's ctx is already canceled and
 	// every node stopped. It waits for the transport's goroutines.
 	close()
+	// kill cuts replica r off, as if its process had died: nothing more
+	// reaches it or leaves it (the failover benchmark).
+	kill(r *replica)
 }
 
 // New starts a 3-replica go.etcd.io/raft/v3 group in this process, waits
@@ -128,7 +151,7 @@ type transport interface {
 // leader confirms its leadership with a round of heartbeats for each batch
 // of reads.
 func New(transport string) (system.Group, error) {
-	g, err := newGroup(transport, snapshotEvery, snapshotCatchUp, raft.ReadOnlySafe)
+	g, err := newGroup(transport, snapshotEvery, snapshotCatchUp, raft.ReadOnlySafe, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +162,7 @@ func New(transport string) (system.Group, error) {
 // ReadIndex from its lease (CheckQuorum's election timeout), with no
 // heartbeat round; like vrlab's leases, it depends on bounded clock drift.
 func NewLeaseBased(transport string) (system.Group, error) {
-	g, err := newGroup(transport, snapshotEvery, snapshotCatchUp, raft.ReadOnlyLeaseBased)
+	g, err := newGroup(transport, snapshotEvery, snapshotCatchUp, raft.ReadOnlyLeaseBased, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -148,9 +171,14 @@ func NewLeaseBased(transport string) (system.Group, error) {
 
 // newGroup is New with the compaction thresholds and the read option as
 // parameters, so tests can exercise snapshots without submitting tens of
-// thousands of commands.
-func newGroup(transport string, snapEvery, catchUp uint64, readOnly raft.ReadOnlyOption) (*group, error) {
-	g := &group{stop: make(chan struct{}), snapEvery: snapEvery, catchUp: catchUp, readOnly: readOnly, reads: make(chan *readReq, 4096)}
+// thousands of commands, and the failover benchmark's timing (nil: etcd's
+// defaults).
+func newGroup(transport string, snapEvery, catchUp uint64, readOnly raft.ReadOnlyOption, timing *system.Timing) (*group, error) {
+	g := &group{stop: make(chan struct{}), snapEvery: snapEvery, catchUp: catchUp, readOnly: readOnly, reads: make(chan *readReq, 4096),
+		electionTick: electionTick, heartbeatTick: heartbeatTick}
+	if timing != nil {
+		g.electionTick, g.heartbeatTick = failoverTicks(*timing)
+	}
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 
 	peers := make([]raft.Peer, replicas)
@@ -159,12 +187,14 @@ func newGroup(transport string, snapEvery, catchUp uint64, readOnly raft.ReadOnl
 	}
 	for i := range replicas {
 		g.reps = append(g.reps, &replica{
-			g:       g,
-			id:      uint64(i + 1),
-			storage: raft.NewMemoryStorage(),
-			kv:      system.NewKV(),
-			waiters: map[uint64]chan []byte{},
-			batches: map[uint64]*readBatch{},
+			g:        g,
+			id:       uint64(i + 1),
+			storage:  raft.NewMemoryStorage(),
+			kv:       system.NewKV(),
+			waiters:  map[uint64]chan []byte{},
+			batches:  map[uint64]*readBatch{},
+			dead:     make(chan struct{}),
+			loopDone: make(chan struct{}),
 		})
 	}
 
@@ -187,8 +217,8 @@ func newGroup(transport string, snapEvery, catchUp uint64, readOnly raft.ReadOnl
 	for _, r := range g.reps {
 		r.node = raft.StartNode(&raft.Config{
 			ID:                        r.id,
-			ElectionTick:              electionTick,
-			HeartbeatTick:             heartbeatTick,
+			ElectionTick:              g.electionTick,
+			HeartbeatTick:             g.heartbeatTick,
 			Storage:                   r.storage,
 			MaxSizePerMsg:             maxSizePerMsg,
 			MaxInflightMsgs:           maxInflightMsgs,
@@ -226,6 +256,7 @@ func newGroup(transport string, snapEvery, catchUp uint64, readOnly raft.ReadOnl
 // persist (to MemoryStorage), send, apply, Advance.
 func (r *replica) run() {
 	defer r.g.loops.Done()
+	defer close(r.loopDone)
 	ticker := time.NewTicker(tickInterval)
 	defer ticker.Stop()
 	for {
@@ -235,6 +266,7 @@ func (r *replica) run() {
 		case rd := <-r.node.Ready():
 			if rd.SoftState != nil {
 				r.leading.Store(rd.SoftState.RaftState == raft.StateLeader)
+				r.raftState.Store(uint64(rd.SoftState.RaftState))
 			}
 			if !raft.IsEmptySnap(rd.Snapshot) {
 				if err := r.storage.ApplySnapshot(rd.Snapshot); err != nil {
@@ -262,6 +294,8 @@ func (r *replica) run() {
 			r.maybeSnapshot()
 			r.node.Advance()
 		case <-r.g.stop:
+			return
+		case <-r.dead:
 			return
 		}
 	}
@@ -349,12 +383,13 @@ func (r *replica) maybeSnapshot() {
 }
 
 // findLeader returns a replica that believes it leads, caching it, or nil.
+// A killed replica does not lead.
 func (g *group) findLeader() *replica {
-	if r := g.reps[g.leader.Load()]; r.leading.Load() {
+	if r := g.reps[g.leader.Load()]; r.leading.Load() && !r.killed() {
 		return r
 	}
 	for i, r := range g.reps {
-		if r.leading.Load() {
+		if r.leading.Load() && !r.killed() {
 			g.leader.Store(int32(i))
 			return r
 		}
@@ -364,6 +399,13 @@ func (g *group) findLeader() *replica {
 
 // Submit proposes cmd at the leader and waits for the leader to apply it.
 func (g *group) Submit(ctx context.Context, cmd []byte) ([]byte, error) {
+	res, _, err := g.SubmitBy(ctx, cmd)
+	return res, err
+}
+
+// SubmitBy is Submit that also reports the leader that applied cmd (its
+// index in reps; system.Failover).
+func (g *group) SubmitBy(ctx context.Context, cmd []byte) ([]byte, int, error) {
 	id := g.nextID.Add(1)
 	data := make([]byte, idSize+len(cmd))
 	binary.LittleEndian.PutUint64(data, id)
@@ -374,7 +416,7 @@ func (g *group) Submit(ctx context.Context, cmd []byte) ([]byte, error) {
 		r := g.findLeader()
 		if r == nil {
 			if err := g.pause(ctx); err != nil {
-				return nil, err
+				return nil, -1, err
 			}
 			continue
 		}
@@ -385,19 +427,21 @@ func (g *group) Submit(ctx context.Context, cmd []byte) ([]byte, error) {
 		r.mu.Unlock()
 		err := r.node.Propose(ctx, data)
 		if err == nil {
-			return r.wait(ctx, id, ch)
+			res, err := r.wait(ctx, id, ch)
+			return res, int(r.id - 1), err
 		}
 		r.forget(id)
-		if errors.Is(err, raft.ErrStopped) {
-			return nil, ErrClosed
+		if errors.Is(err, raft.ErrStopped) && !r.killed() {
+			return nil, -1, ErrClosed
 		}
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, -1, ctx.Err()
 		}
-		// Dropped (leader stepping down or transferring): nothing was
-		// appended, so trying again cannot apply cmd twice.
+		// Dropped (leader stepping down or transferring), or the replica
+		// was killed before it took the proposal: nothing was appended, so
+		// trying again cannot apply cmd twice.
 		if err := g.pause(ctx); err != nil {
-			return nil, err
+			return nil, -1, err
 		}
 	}
 }
@@ -414,6 +458,9 @@ func (r *replica) wait(ctx context.Context, id uint64, ch chan []byte) ([]byte, 
 	case <-r.g.stop:
 		r.forget(id)
 		return nil, ErrClosed
+	case <-r.dead:
+		r.forget(id)
+		return nil, ErrKilled
 	}
 }
 

@@ -58,7 +58,7 @@ func TestSubmitAfterClose(t *testing.T) {
 // logs past it, and checks that it catches up from a snapshot.
 func TestSnapshotCatchUp(t *testing.T) {
 	const clients, perClient = 8, 100
-	g, err := newGroup("inmem", 100, 50, raft.ReadOnlySafe)
+	g, err := newGroup("inmem", 100, 50, raft.ReadOnlySafe, nil)
 	require.NoError(t, err)
 	defer g.Close()
 

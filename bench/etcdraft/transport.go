@@ -119,6 +119,8 @@ func (t *inmem) deliver(g *group, from, to *replica, q *queue[*raftpb.Message]) 
 
 func (t *inmem) close() { t.wg.Wait() }
 
+func (t *inmem) kill(r *replica) { t.cut[r.id-1].Store(true) }
+
 // maxFrame bounds a received frame: MaxSizePerMsg plus room for a snapshot
 // of the KV, which is far below this in the benchmark.
 const maxFrame = 256 << 20
@@ -133,7 +135,8 @@ type tcpTransport struct {
 	wg    sync.WaitGroup
 
 	mu       sync.Mutex
-	accepted []net.Conn
+	accepted [replicas][]net.Conn // by the replica that accepted them
+	killed   [replicas]bool       // kill cut the replica off: it accepts nothing more
 	closing  bool
 }
 
@@ -255,12 +258,12 @@ func (t *tcpTransport) accept(ln net.Listener, r *replica) {
 			return // listener closed
 		}
 		t.mu.Lock()
-		if t.closing {
+		if t.closing || t.killed[r.id-1] {
 			t.mu.Unlock()
 			conn.Close()
 			return
 		}
-		t.accepted = append(t.accepted, conn)
+		t.accepted[r.id-1] = append(t.accepted[r.id-1], conn)
 		t.wg.Add(1) // under mu, before close can Wait
 		t.mu.Unlock()
 		go t.read(conn, r)
@@ -315,8 +318,29 @@ func (t *tcpTransport) close() {
 			}
 		}
 	}
+	for _, cs := range accepted {
+		for _, c := range cs {
+			c.Close()
+		}
+	}
+	t.wg.Wait()
+}
+
+// kill closes r's listener and every connection to or from it: its peers'
+// writes to it fail from then on (no reconnection), and it reads nothing.
+func (t *tcpTransport) kill(r *replica) {
+	i := r.id - 1
+	t.lns[i].Close()
+	for _, p := range t.peers[i] {
+		if p != nil {
+			p.conn.Close()
+		}
+	}
+	t.mu.Lock()
+	t.killed[i] = true
+	accepted := t.accepted[i]
+	t.mu.Unlock()
 	for _, c := range accepted {
 		c.Close()
 	}
-	t.wg.Wait()
 }

@@ -6,7 +6,9 @@
 // either over real loopback TCP (hashicorp's NetworkTransport) or over
 // hashicorp's InmemTransport. The configuration is hashicorp's defaults:
 // no batching, pipelining or timing knob is tuned either way; only the
-// snapshot policy is the benchmark's common one (config).
+// snapshot policy is the benchmark's common one (config). NewFailover's
+// group, for the failover benchmark, takes that benchmark's timing instead
+// of the default timeouts, and its leader can be killed (failover.go).
 package hashiraft
 
 import (
@@ -35,9 +37,11 @@ const electionWait = 15 * time.Second
 
 // replica is one raft server and the state machine it drives.
 type replica struct {
+	id    int // index in group.replicas
 	raft  *raft.Raft
 	kv    *system.KV
 	trans *countingTransport
+	dead  chan struct{} // closed when the failover benchmark kills it
 }
 
 // group is the system.Group.
@@ -45,8 +49,13 @@ type group struct {
 	replicas []*replica
 	leader   atomic.Pointer[replica] // cached; nil when unknown
 	counts   *counters
-	streams  []*streamLayer // tcp only
+	streams  []*streamLayer // tcp only, by replica
 	close    sync.Once
+	// killable: a failover group (NewFailover), whose replicas KillLeader
+	// may crash. It logs nothing (the survivors' errors about the dead
+	// replica are expected), and Submit does not wait forever on the
+	// Apply of a replica that was killed (waitApplied).
+	killable bool
 }
 
 // counters are shared by every replica's transport and connection.
@@ -59,7 +68,17 @@ type counters struct {
 // leader, and returns it. transport is "tcp" (NetworkTransport over real
 // loopback TCP on 127.0.0.1) or "inmem" (InmemTransport, all-to-all).
 func New(transport string) (system.Group, error) {
-	g := &group{counts: &counters{}}
+	g, err := newGroup(transport, nil)
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// newGroup is New with the failover benchmark's timing (nil: hashicorp's
+// defaults, as New uses).
+func newGroup(transport string, timing *system.Timing) (*group, error) {
+	g := &group{counts: &counters{}, killable: timing != nil}
 	inner, err := g.transports(transport)
 	if err != nil {
 		return nil, err
@@ -77,10 +96,12 @@ func New(transport string) (system.Group, error) {
 
 	for i, t := range inner {
 		rep := &replica{
+			id:    i,
+			dead:  make(chan struct{}),
 			kv:    system.NewKV(),
 			trans: &countingTransport{inner: t, counts: g.counts},
 		}
-		r, err := raft.NewRaft(config(i), &fsm{kv: rep.kv}, raft.NewInmemStore(), raft.NewInmemStore(),
+		r, err := raft.NewRaft(g.config(i, timing), &fsm{kv: rep.kv}, raft.NewInmemStore(), raft.NewInmemStore(),
 			raft.NewInmemSnapshotStore(), rep.trans)
 		if err != nil {
 			// The transports of replicas not yet started are not owned by
@@ -118,11 +139,15 @@ func serverID(i int) raft.ServerID { return raft.ServerID(fmt.Sprintf("r%d", i))
 // Timeouts are left at the defaults (1 s heartbeat/election, 500 ms lease)
 // on purpose: hashicorp sends heartbeats every HeartbeatTimeout/10, so
 // lowering the timeouts to speed up the first election would also multiply
-// the steady-state heartbeat traffic that Counters reports.
-func config(i int) *raft.Config {
+// the steady-state heartbeat traffic that Counters reports. The failover
+// benchmark passes its timing instead (failover.go: failoverConfig).
+func (g *group) config(i int, timing *system.Timing) *raft.Config {
 	c := raft.DefaultConfig()
 	c.LocalID = serverID(i)
-	c.Logger = logger("raft")
+	c.Logger = g.logger("raft")
+	if timing != nil {
+		failoverConfig(c, *timing)
+	}
 	// The benchmark's one snapshot policy (system.SnapshotEvery): a
 	// snapshot every 10,000 entries, keeping 5,000 behind it for followers
 	// that lag. hashicorp checks the threshold every SnapshotInterval (120 s
@@ -133,7 +158,10 @@ func config(i int) *raft.Config {
 	return c
 }
 
-func logger(name string) hclog.Logger {
+func (g *group) logger(name string) hclog.Logger {
+	if g.killable {
+		return hclog.NewNullLogger()
+	}
 	return hclog.New(&hclog.LoggerOptions{Name: name, Level: hclog.Error, Output: os.Stderr})
 }
 
@@ -173,7 +201,7 @@ func (g *group) transports(kind string) ([]innerTransport, error) {
 				Stream:  s,
 				MaxPool: 3,
 				Timeout: 10 * time.Second,
-				Logger:  logger("raft-net"),
+				Logger:  g.logger("raft-net"),
 			})
 		}
 	default:
@@ -207,35 +235,46 @@ func (g *group) findLeader(ctx context.Context) (*replica, error) {
 // way to abandon the wait, which ends when the entry is applied or the
 // leader loses leadership or shuts down.
 func (g *group) Submit(ctx context.Context, cmd []byte) ([]byte, error) {
+	res, _, err := g.SubmitBy(ctx, cmd)
+	return res, err
+}
+
+// SubmitBy is Submit that also reports the leader that applied cmd
+// (system.Failover).
+func (g *group) SubmitBy(ctx context.Context, cmd []byte) ([]byte, int, error) {
 	for {
 		l, err := g.findLeader(ctx)
 		if err != nil {
-			return nil, err
+			return nil, -1, err
 		}
 		var timeout time.Duration // 0: no enqueue timeout
 		if d, ok := ctx.Deadline(); ok {
 			if timeout = time.Until(d); timeout <= 0 {
-				return nil, context.DeadlineExceeded
+				return nil, -1, context.DeadlineExceeded
 			}
 		}
 		f := l.raft.Apply(cmd, timeout)
-		err = f.Error()
+		if g.killable {
+			err = waitApplied(ctx, l, f)
+		} else {
+			err = f.Error()
+		}
 		if err == nil {
 			res, ok := f.Response().([]byte)
 			if !ok {
-				return nil, fmt.Errorf("hashiraft: unexpected FSM response %T", f.Response())
+				return nil, -1, fmt.Errorf("hashiraft: unexpected FSM response %T", f.Response())
 			}
-			return res, nil
+			return res, l.id, nil
 		}
 		if !errors.Is(err, raft.ErrNotLeader) && !errors.Is(err, raft.ErrLeadershipLost) {
-			return nil, err
+			return nil, -1, err
 		}
 		// Leadership moved. ErrLeadershipLost means the entry may still
 		// commit, so a retry can apply the command twice; the workload
 		// tolerates that (the result is still a valid version).
 		g.leader.CompareAndSwap(l, nil)
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, -1, err
 		}
 	}
 }
