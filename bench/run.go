@@ -107,10 +107,12 @@ func measure(t *target, nclients int, warm, d time.Duration, reads int) (result,
 	time.Sleep(time.Until(stopAt))
 	elapsed := stopAt.Sub(measureFrom) // the window the ops are counted in
 	c1 := t.counters()
-	runtime.ReadMemStats(&m1)
 	if err := g.Wait(); err != nil {
 		return result{}, err
 	}
+	// After the ops counted have finished: on a loaded machine an op that
+	// started in the window may do all its work after it.
+	runtime.ReadMemStats(&m1)
 	if len(lat) == 0 {
 		return result{}, fmt.Errorf("no command completed in %v", d)
 	}
