@@ -21,12 +21,13 @@ import (
 //     §3 [choice] "A primary that nobody hears"). Every replica's messages to
 //     it are lost, while its own still arrive, and clients reach it both
 //     ways. Its PREPAREs and COMMITs keep the backups' timers quiet, so only
-//     the commit watchdog can see that it commits nothing. An idle deaf
-//     primary rightly stays primary (it has nothing to commit), so the stage
-//     gives it work: one client, believing it primary, sends it a new write,
-//     and each other client sends a new request of its own (a read or a
-//     write, as it draws) with probability 1/2. The others must converge on
-//     a higher view without it, with every request completed;
+//     the commit watchdog can see that it commits nothing (in seeds that
+//     keep loss on, a run of lost heartbeats may fire a timer too). An idle
+//     deaf primary rightly stays primary (it has nothing to commit), so the
+//     stage gives it work: one client, believing it primary, sends it a new
+//     write, and each other client sends a new request of its own (a read or
+//     a write, as it draws) with probability 1/2. The others must converge
+//     on a higher view without it, with every request completed;
 //  4. its links heal, and everyone converges again.
 //
 // Without stage 1, code that never changes view at all would converge in
