@@ -153,7 +153,7 @@ var partB = []Mutant{
 	{
 		Name: "no-commit-watchdog", Part: "B", Breaks: "LAB-B: a primary that hears no backup stays primary (one-way link failure)",
 		Edits: []Edit{edit(normal, "	if r.stalledTicks >= r.viewChangeTimeout {\n", "	if false && r.stalledTicks >= r.viewChangeTimeout {\n")},
-		Tests: []string{"TestOneWayPrimaryB"},
+		Tests: []string{"TestOneWayPrimaryB", "TestSimSweepB"},
 	},
 	{
 		Name: "watchdog-never-reset", Part: "B", Breaks: "LAB-B: the commit watchdog counting while commits still move",

@@ -42,29 +42,7 @@ func (s *Sim) tickClient(c *client) {
 		if s.liveness || s.now < c.nextAt {
 			return
 		}
-		c.seq++
-		c.outstanding = true
-		c.invokedAt = s.now
-		c.minPos = s.chk.MaxCompleted
-		c.hops = 0
-		c.read = s.cfg.ReadRatio > 0 && s.rng.Float64() < s.cfg.ReadRatio
-		kind := ""
-		if c.read {
-			if c.reads == nil {
-				c.reads = map[int]bool{}
-			}
-			c.reads[c.seq] = true
-			kind = " read"
-		}
-		s.stats.Requests++
-		if s.trace != nil {
-			s.tracef("client  c%d invokes%s request %d (%s) at R%d", c.idx, kind, c.seq, check.OpName(check.OpKey(c.idx, c.seq)), c.hint)
-		}
-		s.mix(evInvoke, c.idx, c.seq, c.hint)
-		if s.opts.Events != nil {
-			s.emit(Event{Kind: EvInvoke, Client: c.idx, Request: c.seq, To: c.hint, From: s.node(c), Read: c.read})
-		}
-		s.sendRequest(c, c.hint)
+		s.invoke(c, s.cfg.ReadRatio > 0 && s.rng.Float64() < s.cfg.ReadRatio)
 		return
 	}
 	if s.now-c.lastTry >= s.cfg.ClientTimeout {
@@ -73,6 +51,37 @@ func (s *Sim) tickClient(c *client) {
 			s.sendRequest(c, r)
 		}
 	}
+}
+
+// invoke makes client c, which has no request outstanding, issue its next
+// one (a read if read) and send it to the replica it believes primary. The
+// safety phase's clients call it when their think time is over; the
+// liveness phase's deaf-primary stage calls it too (liveness.go), to give a
+// deaf primary work.
+func (s *Sim) invoke(c *client, read bool) {
+	c.seq++
+	c.outstanding = true
+	c.invokedAt = s.now
+	c.minPos = s.chk.MaxCompleted
+	c.hops = 0
+	c.read = read
+	kind := ""
+	if c.read {
+		if c.reads == nil {
+			c.reads = map[int]bool{}
+		}
+		c.reads[c.seq] = true
+		kind = " read"
+	}
+	s.stats.Requests++
+	if s.trace != nil {
+		s.tracef("client  c%d invokes%s request %d (%s) at R%d", c.idx, kind, c.seq, check.OpName(check.OpKey(c.idx, c.seq)), c.hint)
+	}
+	s.mix(evInvoke, c.idx, c.seq, c.hint)
+	if s.opts.Events != nil {
+		s.emit(Event{Kind: EvInvoke, Client: c.idx, Request: c.seq, To: c.hint, From: s.node(c), Read: c.read})
+	}
+	s.sendRequest(c, c.hint)
 }
 
 func (s *Sim) sendRequest(c *client, to int) {

@@ -49,9 +49,12 @@ type Config struct {
 	// send in which state), beside the end-to-end safety and liveness checks.
 	Conformance bool
 
-	// Failover adds two liveness stages after convergence: the primary is
-	// isolated until the others converge on a higher view, then let back
-	// (liveness.go). The graded sweeps switch it on (ForPart).
+	// Failover adds liveness stages after convergence (liveness.go): the
+	// primary is isolated until the others converge on a higher view, then
+	// let back; and, with clients, the primary is made deaf (the replicas'
+	// messages to it are lost, its own still arrive) and given a request,
+	// until the others converge on a higher view, then its links heal. The
+	// graded sweeps switch it on (ForPart).
 	Failover bool
 
 	// Reconfiguration (Part E, reconfig.go; WithReconfig): Replicas counts

@@ -15,9 +15,17 @@
 //   - safety: faults are injected while clients issue requests;
 //   - liveness: every fault is healed (crashed replicas restart and run the
 //     recovery protocol; partitions end; duplicates and long delays stop),
-//     clients issue no new requests, and within Config.LivenessTicks every
-//     outstanding request must complete and every replica must converge
-//     (normal, same view, everything executed).
+//     clients issue no new requests (but in the deaf-primary stage below),
+//     and within Config.LivenessTicks every outstanding request must
+//     complete and every replica must converge (normal, same view,
+//     everything executed). With Config.Failover (every
+//     sim.ForPart), more stages follow, each with the same bound: the
+//     primary is isolated and the others must converge on a higher view,
+//     then it is let back; with clients, the primary is then made deaf (the
+//     other replicas' messages to it are lost, its own arrive, clients reach
+//     it both ways), a client sends it a new write, and the others must
+//     converge on a higher view with every request completed, then its links
+//     heal (liveness.go).
 //
 // Checkers run after every event (see checker.go): a canonical committed log
 // that no replica's executed prefix and no message's committed prefix may

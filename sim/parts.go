@@ -27,6 +27,9 @@ const Parts = "ABCDEF"
 //
 // Every part also requires a failover after convergence (Config.Failover):
 // without clients, code that never changes view would otherwise converge.
+// With clients (B and later), a second failover follows, from a deaf
+// primary (its inbound links cut one way): the backups must see that it
+// commits nothing (the commit watchdog, VR-PROTOCOL.md §3) and move on.
 //
 // Each seed keeps the rest of what it drew, so seeds differ in cluster size,
 // timing and fault mix (swarm testing) within the part's limits.

@@ -625,10 +625,7 @@ func (s *Sim) convergedEpochs() bool {
 	}
 	e := s.chk.MaxEpoch()
 	members := s.chk.EpochMembers(e)
-	isolated := -1
-	if s.failover.stage == 1 {
-		isolated = s.failover.primary
-	}
+	isolated := s.failover.apart()
 	var first *vr.State
 	for i, sl := range s.reps {
 		if i == isolated {

@@ -52,6 +52,8 @@ type Stats struct {
 	MaxEpoch     int // Part E: the highest epoch a replica reached
 	Reads        int // reads completed (Part F)
 	LeaseReads   int // of them, answered under a lease
+	Isolated     int // Config.Failover: failovers passed from an isolated primary (liveness.go)
+	Deafened     int // and from a deaf one, its inbound links cut
 }
 
 // Faults is the number of faults injected.
@@ -81,6 +83,8 @@ func (st *Stats) add(o Stats) {
 	st.MaxEpoch = max(st.MaxEpoch, o.MaxEpoch)
 	st.Reads += o.Reads
 	st.LeaseReads += o.LeaseReads
+	st.Isolated += o.Isolated
+	st.Deafened += o.Deafened
 }
 
 // Result is the outcome of one seed.

@@ -31,6 +31,9 @@ func (s Summary) Print(w io.Writer) {
 	fmt.Fprintf(w, "faults:       %d (%d dropped, %d duplicated, %d long delays, %d crashes, %d partitions); highest view %d\n",
 		st.Faults(), st.Dropped, st.Duplicated, st.LongDelays, st.Crashes, st.Partitions, st.MaxView)
 	fmt.Fprintf(w, "liveness:     slowest convergence %d ticks after the heal; at most %d%% of a seed's bound used\n", st.LivenessTook, st.LivenessUse)
+	if st.Isolated+st.Deafened > 0 {
+		fmt.Fprintf(w, "failovers:    %d from an isolated primary, %d from a deaf one (its inbound links cut)\n", st.Isolated, st.Deafened)
+	}
 	if st.Reconfigs+st.Refused > 0 {
 		fmt.Fprintf(w, "reconfig:     %d reconfigurations, %d requests refused as they had to be; highest epoch %d\n", st.Reconfigs, st.Refused, st.MaxEpoch)
 	}

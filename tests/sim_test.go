@@ -10,7 +10,10 @@ package tests
 // the bound the lease margin allows for. Every seed injects loss, duplicates, delays and partitions,
 // checks safety after every event, then heals everything and requires the
 // group to converge, to fail over from an isolated primary, and to converge
-// again. A failure replays exactly from its seed.
+// again; with clients (B and later), also to fail over from a deaf primary
+// (the backups' messages to it lost, its own arriving) that a client gives
+// a new request, and to converge once more. A failure replays exactly from
+// its seed.
 
 import (
 	"fmt"

@@ -321,9 +321,12 @@ func runStatus(cfg vrnet.Config) error {
 	if conf >= 0 {
 		st := sts[conf]
 		primary := "no primary"
-		for i := range sts {
-			if errs[i] == nil && sts[i].IsPrimary && sts[i].Epoch == st.Epoch {
-				primary = fmt.Sprintf("primary R%d", i)
+		if p := latestPrimary(sts, errs, st.Epoch); p >= 0 {
+			primary = fmt.Sprintf("primary R%d", p)
+			for i := range sts {
+				if i != p && errs[i] == nil && sts[i].IsPrimary && sts[i].Epoch == st.Epoch {
+					primary += fmt.Sprintf(" (R%d still acts as primary of view %d, older than view %d: it has not heard from the group)", i, sts[i].View, sts[p].View)
+				}
 			}
 		}
 		fmt.Printf("configuration: epoch %d, members %s, %s\n", st.Epoch, joinInts(st.Members), primary)
@@ -360,6 +363,19 @@ func configuration(sts []vr.State, errs []error) int {
 	key := func(st vr.State) []int { return []int{b2i(st.Status != vr.Standby), st.Epoch, b2i(st.IsPrimary)} }
 	for i, st := range sts {
 		if errs[i] == nil && (best < 0 || slices.Compare(key(st), key(sts[best])) > 0) {
+			best = i
+		}
+	}
+	return best
+}
+
+// latestPrimary is the replica that is primary of the highest view of
+// epoch e, or -1. A primary that cannot hear the group (cut off, or deaf: a
+// one-way link failure) still says it is primary of its older view.
+func latestPrimary(sts []vr.State, errs []error, e int) int {
+	best := -1
+	for i, st := range sts {
+		if errs[i] == nil && st.IsPrimary && st.Epoch == e && (best < 0 || st.View > sts[best].View) {
 			best = i
 		}
 	}

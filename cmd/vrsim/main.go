@@ -11,7 +11,10 @@
 // a failure, or the first ones; -html-from and -html-to choose others. Flags such as
 // -replicas or -clients override what each seed draws; -part X limits every
 // seed to what lab part X (and the parts before it) handles, as the graded
-// simulator sweeps do (tests/sim_test.go). With -part F every seed has
+// simulator sweeps do (tests/sim_test.go); every -part also adds the
+// failover stages after convergence (sim.Config.Failover: an isolated
+// primary, then, with clients, a deaf one), which -failover adds without
+// limiting the seeds to a part. With -part F every seed has
 // leases and reads; -skew sets how far each replica's clock may run from
 // simulated time (the lease margin allows for ±5%): beyond that, stale reads
 // appear (see VR-PROTOCOL.md §7).
@@ -41,6 +44,7 @@ func main() {
 		batch    = flag.Int("batch", -1, "override: vr.Options.MaxBatchOps (1 = batching off, 0 = default)")
 		noFaults = flag.Bool("nofaults", false, "override: no crashes, partitions, loss, duplicates or long delays")
 		noConf   = flag.Bool("noconformance", false, "check only end-to-end safety and liveness, not the protocol-rule checks")
+		failover = flag.Bool("failover", false, "override: after convergence, fail over from an isolated primary and (with clients) from a deaf one, as every -part does")
 		part     = flag.String("part", "", "limit every seed to lab `part` A, B, C, D, E or F (A: no clients; A, B: no crashes; D: checkpoints; E: reconfigurations; F: lease reads and clock skew)")
 		skew     = flag.Float64("skew", -1, "override: each replica's clock rate within 1±`x` of simulated time (with -part F; the lease margin allows for 0.05, beyond it reads can be stale)")
 		longest  = flag.Bool("longest-lease", false, "override: with -part F, the longest lease the configuration allows (LeaseTicks = ViewChangeTicks − 1)")
@@ -81,6 +85,9 @@ func main() {
 	if *longest {
 		extra += " -longest-lease"
 	}
+	if *failover {
+		extra += " -failover"
+	}
 	prepare := func(c *sim.Config) {
 		forPart(c)
 		if *replicas != 0 {
@@ -103,6 +110,9 @@ func main() {
 		}
 		if *longest && c.LeaseTicks > 0 {
 			c.LeaseTicks = c.ViewChangeTicks - 1
+		}
+		if *failover {
+			c.Failover = true
 		}
 	}
 	switch {
