@@ -66,4 +66,9 @@ var partF = []Mutant{
 		Edits: []Edit{edit(lease, "	if r.opts.Recovering {\n		r.promiseUntil = r.opts.LeaseTicks\n	}\n", "")},
 		Tests: []string{"TestSimSweepF"},
 	},
+	{
+		Name: "watchdog-still-grants", Part: "F", Breaks: "§3 [choice]: a backup whose commit watchdog fired still granting leases to a deaf primary",
+		Edits: []Edit{edit(lease, "	if r.stalledTicks >= r.viewChangeTimeout {\n", "	if false && r.stalledTicks >= r.viewChangeTimeout {\n")},
+		Tests: []string{"TestSimSweepF"},
+	},
 }

@@ -197,19 +197,22 @@ func (cc *clientConn) runWriter(conn net.Conn, w *coalescer) {
 		// runnable this returns at once.
 		runtime.Gosched()
 		w.mu.Lock()
-		buf := w.buf
-		w.buf = spare[:0]
-		w.mu.Unlock()
-		if len(buf) == 0 {
-			continue
+		if len(w.buf) == 0 {
+			w.mu.Unlock()
+			continue // a wake-up for frames an earlier write took
 		}
+		// Two buffers take turns: callers fill one while the other is
+		// written. spare is handed over, never kept: a buffer that callers
+		// fill must not also be the one written.
+		buf := w.buf
+		w.buf, spare = spare[:0], nil
+		w.mu.Unlock()
 		conn.SetWriteDeadline(time.Now().Add(cc.cfg.WriteTimeout))
 		if _, err := conn.Write(buf); err != nil {
 			cc.fail(conn, err)
 			return
 		}
 		cc.stats.writes.Add(1)
-		spare = nil
 		if cap(buf) <= maxSpareWrite {
 			spare = buf
 		}
