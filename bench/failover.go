@@ -556,13 +556,8 @@ func runFailover(chosen []foSystem, kills int, timing system.Timing, warm time.D
 		}
 	}
 	table := foMarkdown(done, timing) + "\n" + foGoal(done)
-	fmt.Println()
-	fmt.Print(table)
-	if out != "" {
-		if err := os.WriteFile(out, []byte(table), 0o644); err != nil {
-			fmt.Fprintln(os.Stderr, "bench:", err)
-			failed = true
-		}
+	if !printTable(table, out) {
+		failed = true
 	}
 	for _, r := range done {
 		if l := r.lost(); l > 0 {

@@ -234,18 +234,28 @@ func run(chosen []systemDef, counts, reads []int, reps, order int, warm, dur tim
 	if reads[0] > 0 {
 		table = markdown(rows) + "\n" + readGoals(rows)
 	}
-	fmt.Println()
-	fmt.Print(table)
-	if out != "" {
-		if err := os.WriteFile(out, []byte(table), 0o644); err != nil {
-			fmt.Fprintln(os.Stderr, "bench:", err)
-			failed = true
-		}
+	if !printTable(table, out) {
+		failed = true
 	}
 	if failed {
 		return 1
 	}
 	return 0
+}
+
+// printTable prints the Markdown table and, with out set, also writes it
+// there; it reports whether that went well.
+func printTable(table, out string) bool {
+	fmt.Println()
+	fmt.Print(table)
+	if out == "" {
+		return true
+	}
+	if err := os.WriteFile(out, []byte(table), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return false
+	}
+	return true
 }
 
 // record starts a CPU profile or an execution trace into file, unless file

@@ -116,27 +116,25 @@ func (s *Sim) livenessDone() bool {
 			s.emit(Event{Kind: EvPartition, Desc: fmt.Sprintf("failover: isolate primary R%d of view %d", p, s.failover.view), Cut: s.cutLinks()})
 		}
 	case 2:
-		s.net.healAll()
-		if s.trace != nil {
-			s.tracef("heal    failover: R%d back", s.failover.primary)
-		}
-		s.mix(evHeal, 2, 0, 0)
-		if s.opts.Events != nil {
-			s.emit(Event{Kind: EvHeal, Desc: fmt.Sprintf("failover: R%d back", s.failover.primary)})
-		}
+		s.healFailover(fmt.Sprintf("failover: R%d back", s.failover.primary))
 	case 3:
 		s.deafen()
 	case 4:
-		s.net.healAll()
-		if s.trace != nil {
-			s.tracef("heal    failover: deaf R%d hears again", s.failover.primary)
-		}
-		s.mix(evHeal, 4, 0, 0)
-		if s.opts.Events != nil {
-			s.emit(Event{Kind: EvHeal, Desc: fmt.Sprintf("failover: deaf R%d hears again", s.failover.primary)})
-		}
+		s.healFailover(fmt.Sprintf("failover: deaf R%d hears again", s.failover.primary))
 	}
 	return false
+}
+
+// healFailover ends a failover stage's cut: every link is up again.
+func (s *Sim) healFailover(desc string) {
+	s.net.healAll()
+	if s.trace != nil {
+		s.tracef("heal    %s", desc)
+	}
+	s.mix(evHeal, s.failover.stage, 0, 0)
+	if s.opts.Events != nil {
+		s.emit(Event{Kind: EvHeal, Desc: desc})
+	}
 }
 
 // deafen starts stage 3: the primary's inbound links from every other

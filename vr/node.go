@@ -22,6 +22,7 @@ type Node struct {
 	err       error // why the replica could not start, if it could not
 	me        int
 	transport Transport
+	batcher   ReplyBatcher // the transport, if it gathers client replies
 
 	answers []Message // client replies of the last steps, answered after mu is released
 
@@ -103,6 +104,7 @@ func NewNode(me, npeers int, sm StateMachine, opts Options, transport Transport)
 		waiters:   map[requestKey][]*waiter{},
 		dead:      make(chan struct{}),
 	}
+	n.batcher, _ = transport.(ReplyBatcher)
 	if opts.Seed == 0 {
 		opts.Seed = rand.Int64() // each life of a replica needs fresh nonces
 	}

@@ -250,8 +250,8 @@ type ReplyBatcher interface {
 
 // repliesDone tells a ReplyBatcher transport that a batch of callbacks ran.
 func (n *Node) repliesDone() {
-	if b, ok := n.transport.(ReplyBatcher); ok {
-		b.RepliesDone()
+	if n.batcher != nil {
+		n.batcher.RepliesDone()
 	}
 }
 

@@ -603,21 +603,12 @@ func TestProcessFaults(t *testing.T) {
 func TestProcessCLI(t *testing.T) {
 	pc := startProcCluster(t, 3)
 	pc.primary(10 * time.Second)
-	cluster := strings.Join(pc.listen, ",")
-	run := func(args ...string) string {
-		t.Helper()
-		out, err := exec.Command(pc.bin, args...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("vrkv %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
-	run("put", "--cluster", cluster, "greeting", "hello")
-	run("append", "--cluster", cluster, "greeting", ", world")
-	if got := run("get", "--cluster", cluster, "greeting"); got != "hello, world\n" {
+	pc.vrkv("put", "greeting", "hello")
+	pc.vrkv("append", "greeting", ", world")
+	if got := pc.vrkv("get", "greeting"); got != "hello, world\n" {
 		t.Fatalf("vrkv get printed %q, expected %q", got, "hello, world\n")
 	}
-	if got := run("status", "--cluster", cluster); strings.Count(got, "normal") != 3 {
+	if got := pc.vrkv("status"); strings.Count(got, "normal") != 3 {
 		t.Fatalf("vrkv status printed:\n%s", got)
 	}
 	pc.signal(2, syscall.SIGTERM)
@@ -630,7 +621,7 @@ func TestProcessCLI(t *testing.T) {
 		t.Fatalf("replica 2's log has no clean shutdown:\n%s", b)
 	}
 	// Two of three still serve.
-	if got := run("get", "--cluster", cluster, "greeting"); got != "hello, world\n" {
+	if got := pc.vrkv("get", "greeting"); got != "hello, world\n" {
 		t.Fatalf("vrkv get printed %q after a replica stopped", got)
 	}
 	var ee *exec.ExitError
@@ -645,24 +636,15 @@ func TestProcessCLI(t *testing.T) {
 func TestProcessLease(t *testing.T) {
 	pc := startProcCluster(t, 3, "--lease", "20")
 	p := pc.primary(10 * time.Second)
-	cluster := strings.Join(pc.listen, ",")
-	run := func(args ...string) string {
-		t.Helper()
-		out, err := exec.Command(pc.bin, args...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("vrkv %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
-	run("put", "--cluster", cluster, "greeting", "hello")
+	pc.vrkv("put", "greeting", "hello")
 	before, err := pc.state(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := run("get", "--cluster", cluster, "greeting"); got != "hello\n" {
+	if got := pc.vrkv("get", "greeting"); got != "hello\n" {
 		t.Fatalf("vrkv get printed %q, expected %q", got, "hello\n")
 	}
-	out := run("bench", "--cluster", cluster, "-c", "4", "-d", "1s", "--reads", "100")
+	out := pc.vrkv("bench", "-c", "4", "-d", "1s", "--reads", "100")
 	after, err := pc.state(p)
 	if err != nil {
 		t.Fatal(err)
