@@ -24,7 +24,8 @@ type Node struct {
 	transport Transport
 	batcher   ReplyBatcher // the transport, if it gathers client replies
 
-	answers []Message // client replies of the last steps, answered after mu is released
+	answers []Message     // client replies of the last steps, answered after mu is released
+	held    []heldRequest // requests waiting for a view change this replica leads to end (hold.go)
 
 	inbox chan Message  // arrivals waiting for the Replica, in order
 	ready chan struct{} // (1 slot) wakes the loop: the inbox has something
@@ -222,11 +223,14 @@ func (n *Node) flush() {
 	}
 	for _, m := range out {
 		if m.To == ToClient {
-			n.answers = append(n.answers, m)
+			if !n.hold(m) {
+				n.answers = append(n.answers, m)
+			}
 			continue
 		}
 		n.transport.Send(m.To, m)
 	}
+	n.releaseHeld()
 }
 
 // unlock releases n.mu and then answers the clients whose replies the last

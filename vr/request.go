@@ -50,6 +50,7 @@ type requestKey struct {
 type waiter struct {
 	done     func(RequestReply)
 	key      requestKey
+	req      Message // the request, should the Node step it again (hold.go)
 	deadline time.Time
 	finished bool // done was called or is being called; guarded by Node.wmu
 }
@@ -139,7 +140,11 @@ func (n *Node) submit(args RequestArgs, done func(RequestReply), cancel <-chan s
 		return nil
 	}
 	key := requestKey{args.ClientID, args.RequestNum}
-	w := &waiter{done: done, key: key, deadline: time.Now().Add(requestWait)}
+	m := Message{Type: MsgRequest, ClientID: args.ClientID, RequestNum: args.RequestNum, Op: args.Op, Epoch: args.Epoch, ReadOnly: args.ReadOnly}
+	if args.Reconfig {
+		m.Type, m.Op, m.Members = MsgReconfiguration, nil, args.Members
+	}
+	w := &waiter{done: done, key: key, req: m, deadline: time.Now().Add(requestWait)}
 	n.wmu.Lock()
 	if n.waitsEnded { // Kill ran: nobody would ever answer
 		n.wmu.Unlock()
@@ -150,10 +155,6 @@ func (n *Node) submit(args RequestArgs, done func(RequestReply), cancel <-chan s
 	n.waiters[key] = append(n.waiters[key], w)
 	n.expiry = append(n.expiry, w)
 	n.wmu.Unlock()
-	m := Message{Type: MsgRequest, ClientID: args.ClientID, RequestNum: args.RequestNum, Op: args.Op, Epoch: args.Epoch, ReadOnly: args.ReadOnly}
-	if args.Reconfig {
-		m.Type, m.Op, m.Members = MsgReconfiguration, nil, args.Members
-	}
 	if !n.arrive(m, cancel) {
 		n.endWait(w)
 	}
