@@ -68,7 +68,7 @@ var partA = []Mutant{
 	{
 		Name: "ignore-late-svc", Part: "A", Breaks: "LAB-A: a primary that ignores a late STARTVIEWCHANGE",
 		Edits: []Edit{edit(viewchange, `		if r.isPrimary() {
-			r.send(m.From, r.startViewMessage())
+			r.send(m.From, r.startViewMessage(m.From))
 		}
 `, "")},
 		Tests: []string{"TestLateStartViewChangeA"},

@@ -32,17 +32,19 @@ func (r *Replica) extendLog(start int, entries []Entry, cp *Checkpoint) bool {
 }
 
 // replaceLog makes the log (start, start+len(entries)] this replica's log: a
-// view change, STARTVIEW or recovery decided it. Ops this replica already
-// executed are committed, hence the same in every log, so it keeps its own
-// copies of those it has; if the new log begins after them, it needs the
-// checkpoint at start. It returns false, changing nothing, for a log that
-// cannot be adopted (a malformed message).
+// view change, STARTVIEW or recovery decided it. Ops up to this replica's
+// committed point are committed, hence the same in every later log, so it
+// keeps its own copies of those it has; if the new log begins after them, it
+// needs the checkpoint at start. It returns false, changing nothing, for a
+// log that cannot be adopted (a malformed message, or a STARTVIEW that
+// counted on ops this replica does not hold: it catches up by state
+// transfer instead).
 func (r *Replica) replaceLog(start int, entries []Entry, cp *Checkpoint) bool {
 	end := start + len(entries)
 	if end < r.executed {
 		return false // a decided log holds every committed op
 	}
-	if start > r.executed {
+	if start > r.committedPoint() {
 		if cp == nil || !r.installCheckpoint(cp) {
 			return false
 		}

@@ -52,7 +52,7 @@ func (r *Replica) joinViewChange(m Message) bool {
 	}
 	if r.status == Normal {
 		if r.isPrimary() {
-			r.send(m.From, r.startViewMessage())
+			r.send(m.From, r.startViewMessage(m.From))
 		}
 		return false
 	}
@@ -138,8 +138,8 @@ func (r *Replica) maybeStartView() {
 	r.commitNumber = max(r.commitNumber, min(maxCommit, r.opNumber))
 	r.enterNormal()
 	clear(r.acked)
-	r.broadcast(r.startViewMessage())
-	r.prepared = r.opNumber // STARTVIEW carries the whole log
+	r.broadcastStartView()
+	r.prepared = r.opNumber // STARTVIEW brings each backup's log up to op-number
 	r.heldBytes = 0
 	r.idleTicks = 0
 	r.commitSent = r.commitNumber
@@ -147,17 +147,40 @@ func (r *Replica) maybeStartView() {
 	//lab:end
 }
 
-// startViewMessage is the STARTVIEW of this replica's view: the whole log.
-func (r *Replica) startViewMessage() Message {
-	return Message{
+// broadcastStartView sends every other replica of the configuration the
+// STARTVIEW of this replica's view.
+func (r *Replica) broadcastStartView() {
+	for _, p := range r.config {
+		if p != r.id {
+			r.send(p, r.startViewMessage(p))
+		}
+	}
+}
+
+// startViewMessage is the STARTVIEW of this replica's view for replica to:
+// the log after to's committed point, if to's DOVIEWCHANGE is here to show
+// it, else the whole log with the checkpoint. A replica's ops up to its
+// committed point are committed, hence the same in the new log, and while
+// it waits for STARTVIEW its log does not change; replaceLog keeps them.
+// (VR-PROTOCOL.md §5 [choice]: the log since the checkpoint, 10,000 ops
+// with the defaults, would otherwise go to every backup at every view
+// change, and a failover would wait for it.)
+func (r *Replica) startViewMessage(to int) Message {
+	m := Message{
 		Type:         MsgStartView,
 		View:         r.view,
 		LogStart:     r.logStart,
-		Entries:      r.logAfter(r.logStart),
 		Checkpoint:   r.checkpoint,
 		OpNumber:     r.opNumber,
 		CommitNumber: r.commitNumber,
 	}
+	if d := r.doViewChanges[to]; d != nil {
+		if held := min(d.CommitNumber, d.OpNumber, r.opNumber); held >= r.logStart {
+			m.LogStart, m.Checkpoint = held, nil
+		}
+	}
+	m.Entries = r.logAfter(m.LogStart)
+	return m
 }
 
 // onStartView is a replica entering the view the new primary started
