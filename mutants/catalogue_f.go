@@ -37,7 +37,7 @@ var partF = []Mutant{
 		Name: "promise-own-timer-only", Part: "F", Breaks: "LAB-F: keeping the promise only when the backup's own timer fires",
 		Edits: []Edit{
 			edit(viewchange, "	if r.promised() {\n		return // Part F (lease.go): a lease this replica granted has not expired yet\n	}\n", ""),
-			edit(normal, "	if r.silentTicks >= r.viewChangeTimeout {\n		r.logf(\"view\", \"R%d: primary %d of view %d silent", "	if r.silentTicks >= r.viewChangeTimeout && !r.promised() {\n		r.logf(\"view\", \"R%d: primary %d of view %d silent"),
+			edit(normal, "	if r.silentTicks >= r.viewChangeTimeout {\n		if r.silentTicks == r.viewChangeTimeout {", "	if r.silentTicks >= r.viewChangeTimeout && !r.promised() {\n		if r.silentTicks == r.viewChangeTimeout {"),
 		},
 		Tests: []string{"TestPromiseF"},
 	},

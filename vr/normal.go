@@ -274,7 +274,9 @@ func (r *Replica) tickBackup() {
 	//lab:begin A
 	r.silentTicks++
 	if r.silentTicks >= r.viewChangeTimeout {
-		r.logf("view", "R%d: primary %d of view %d silent for %d ticks", r.id, r.primaryOf(r.view), r.view, r.silentTicks)
+		if r.silentTicks == r.viewChangeTimeout { // once: a lease promise may hold the view change back (Part F)
+			r.logf("view", "R%d: primary %d of view %d silent for %d ticks", r.id, r.primaryOf(r.view), r.view, r.silentTicks)
+		}
 		r.startViewChange(r.view + 1)
 		return
 	}
@@ -286,7 +288,9 @@ func (r *Replica) tickBackup() {
 	}
 	r.stalledTicks++
 	if r.stalledTicks >= r.viewChangeTimeout {
-		r.logf("view", "R%d: primary %d of view %d has committed nothing for %d ticks (op %d, commit %d)", r.id, r.primaryOf(r.view), r.view, r.stalledTicks, r.opNumber, r.commitNumber)
+		if r.stalledTicks == r.viewChangeTimeout { // once: a lease promise may hold the view change back (Part F)
+			r.logf("view", "R%d: primary %d of view %d has committed nothing for %d ticks (op %d, commit %d)", r.id, r.primaryOf(r.view), r.view, r.stalledTicks, r.opNumber, r.commitNumber)
+		}
 		r.startViewChange(r.view + 1)
 	}
 	//lab:end
