@@ -135,10 +135,11 @@ type clientConn struct {
 // behind it and go out together next: under load, one system call carries
 // many requests, where a write per call would cost one each.
 type coalescer struct {
-	mu   sync.Mutex
-	buf  []byte
-	wake chan struct{} // a frame is queued (capacity 1: one wake-up is enough)
-	done chan struct{} // closed when the connection fails: the writer stops
+	mu    sync.Mutex
+	buf   []byte        // the frames queued, filled by callers
+	spare []byte        // the buffer last written, to be filled next; guarded by mu
+	wake  chan struct{} // a frame is queued (capacity 1: one wake-up is enough)
+	done  chan struct{} // closed when the connection fails: the writer stops
 }
 
 func newCoalescer() *coalescer {
@@ -180,11 +181,37 @@ func (w *coalescer) queue(kind byte, payload func([]byte) []byte) {
 	}
 }
 
+// take hands the writer everything queued, or nil if nothing is (a
+// wake-up for frames an earlier write took). Two buffers take turns:
+// callers fill one while the other is written. The spare one becomes the
+// queue and is forgotten: a buffer that callers fill must never also be
+// the one written.
+func (w *coalescer) take() []byte {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.buf) == 0 {
+		return nil
+	}
+	buf := w.buf
+	w.buf, w.spare = w.spare[:0], nil
+	return buf
+}
+
+// written gives back a buffer the writer has written, to be filled next
+// time, unless it grew too large to keep.
+func (w *coalescer) written(buf []byte) {
+	if cap(buf) > maxSpareWrite {
+		return
+	}
+	w.mu.Lock()
+	w.spare = buf
+	w.mu.Unlock()
+}
+
 // runWriter is the connection's writer: it writes what is queued, all of it at
 // once, until the connection fails (fail closes done).
 func (cc *clientConn) runWriter(conn net.Conn, w *coalescer) {
 	defer cc.readers.Done()
-	var spare []byte
 	for {
 		select {
 		case <-w.wake:
@@ -196,26 +223,17 @@ func (cc *clientConn) runWriter(conn net.Conn, w *coalescer) {
 		// them all: gRPC's writer yields the same way. With nobody else
 		// runnable this returns at once.
 		runtime.Gosched()
-		w.mu.Lock()
-		if len(w.buf) == 0 {
-			w.mu.Unlock()
-			continue // a wake-up for frames an earlier write took
+		buf := w.take()
+		if buf == nil {
+			continue
 		}
-		// Two buffers take turns: callers fill one while the other is
-		// written. spare is handed over, never kept: a buffer that callers
-		// fill must not also be the one written.
-		buf := w.buf
-		w.buf, spare = spare[:0], nil
-		w.mu.Unlock()
 		conn.SetWriteDeadline(time.Now().Add(cc.cfg.WriteTimeout))
 		if _, err := conn.Write(buf); err != nil {
 			cc.fail(conn, err)
 			return
 		}
 		cc.stats.writes.Add(1)
-		if cap(buf) <= maxSpareWrite {
-			spare = buf
-		}
+		w.written(buf)
 	}
 }
 

@@ -69,3 +69,31 @@ func TestCoalescedWritesIntact(t *testing.T) {
 	close(cc.out.done)
 	cc.readers.Wait()
 }
+
+// TestCoalescerNeverFillsTheBufferWritten: the buffer handed to the writer
+// is never the one callers fill next, whatever order writes, empty
+// wake-ups and queued frames come in. (The bug this guards against sent
+// torn frames about once in 200 runs of TestCoalescedWritesIntact: after
+// an empty wake-up the writer both kept its spare buffer and made it the
+// queue.)
+func TestCoalescerNeverFillsTheBufferWritten(t *testing.T) {
+	w := newCoalescer()
+	frame := func(s string) func([]byte) []byte { return func(b []byte) []byte { return append(b, s...) } }
+	for round := range 4 {
+		w.queue(kindRequest, frame("first"))
+		a := w.take()
+		w.written(a) // a's buffer becomes the spare
+		if got := w.take(); got != nil {
+			t.Fatalf("round %d: take with nothing queued returned %q", round, got)
+		}
+		w.queue(kindRequest, frame("second"))
+		b := w.take() // being written now
+		want := string(b)
+		w.queue(kindRequest, frame("third")) // callers go on queuing meanwhile
+		if string(b) != want {
+			t.Fatalf("round %d: the buffer being written changed from %q to %q: callers filled it", round, want, b)
+		}
+		w.written(b)
+		w.take()
+	}
+}
