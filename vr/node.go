@@ -113,7 +113,9 @@ func NewNode(me, npeers int, sm StateMachine, opts Options, transport Transport)
 		n.Kill()
 		return n, n.err
 	}
-	n.r.SetLogger(debugf)
+	if debugAny() {
+		n.r.SetLogger(debugf)
+	}
 	n.leases, n.clockZero = opts.LeaseTicks > 0, time.Now()
 	n.mu.Lock()
 	n.flush()
