@@ -25,14 +25,16 @@ type Node struct {
 	batcher   ReplyBatcher // the transport, if it gathers client replies
 
 	answers []Message // client replies of the last steps, answered after mu is released
+	spare   []Message // the outbox before last, emptied: the Replica's next (SwapOutbox)
 
 	inbox chan Message  // arrivals waiting for the Replica, in order
 	ready chan struct{} // (1 slot) wakes the loop: the inbox has something
 
-	wmu        sync.Mutex               // guards waiters and expiry; taken inside mu, never around it
-	waiters    map[requestKey][]*waiter // client requests waiting for their REPLY (request.go)
-	expiry     []*waiter                // the same, oldest first: the loop ends their waits in time
-	waitsEnded bool                     // Kill answered every wait: new ones are answered at once
+	wmu          sync.Mutex               // guards waiters and expiry; taken inside mu, never around it
+	waiters      map[requestKey][]*waiter // client requests waiting for their REPLY (request.go)
+	expiry       []*waiter                // the same, oldest first: the loop ends their waits in time
+	waitsEnded   bool                     // Kill answered every wait: new ones are answered at once
+	spareAnswers []Message                // answered replies' slice, emptied, for flush to reuse
 
 	dead chan struct{}
 	kill sync.Once
@@ -218,16 +220,26 @@ func (n *Node) dueTicks() int { return int(time.Since(n.clockZero) / TickInterva
 // requests, replica messages to the Transport (which does not block). n.mu
 // is held.
 func (n *Node) flush() {
-	out := n.r.Outbox()
+	out := n.r.SwapOutbox(n.spare)
+	defer func() {
+		clear(out) // hold on to no op or result
+		n.spare = out
+	}()
 	if n.killed() {
 		return // a killed replica says nothing more
 	}
-	for _, m := range out {
+	for i := range out {
+		m := &out[i]
 		if m.To == ToClient {
-			n.answers = append(n.answers, m)
+			if n.answers == nil {
+				n.wmu.Lock()
+				n.answers, n.spareAnswers = n.spareAnswers, nil
+				n.wmu.Unlock()
+			}
+			n.answers = append(n.answers, *m)
 			continue
 		}
-		n.transport.Send(m.To, m)
+		n.transport.Send(m.To, *m)
 	}
 }
 
@@ -239,11 +251,15 @@ func (n *Node) unlock() {
 	answers := n.answers
 	n.answers = nil
 	n.mu.Unlock()
-	for _, m := range answers {
-		n.answer(m)
+	for i := range answers {
+		n.answer(&answers[i])
 	}
 	if len(answers) > 0 {
 		n.repliesDone()
+		clear(answers)
+		n.wmu.Lock()
+		n.spareAnswers = answers[:0] // for the next steps' replies
+		n.wmu.Unlock()
 	}
 }
 

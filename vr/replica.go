@@ -189,6 +189,16 @@ func (r *Replica) Outbox() []Message {
 	return out
 }
 
+// SwapOutbox is Outbox for a caller that sends on every step: it returns
+// the messages emitted since the last call and makes spare, emptied, the
+// outbox, so that a caller that hands back the slice it was given last
+// time (cleared) reuses two buffers instead of growing a new one per step.
+func (r *Replica) SwapOutbox(spare []Message) []Message {
+	out := r.outbox
+	r.outbox = spare[:0]
+	return out
+}
+
 // State reports the replica's state.
 func (r *Replica) State() State {
 	cp := 0
