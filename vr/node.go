@@ -337,14 +337,13 @@ func (n *Node) Deliver(m Message) {
 // nil, ends the wait for room in a full inbox; with done nil a full inbox
 // drops m. It reports whether m was taken.
 func (n *Node) arrive(m Message, done <-chan struct{}) bool {
-	if done == nil {
-		select {
-		case n.inbox <- m:
-		default:
+	select {
+	case n.inbox <- m: // (the usual case, tried first: a select of one send and a default is cheap)
+	default:
+		if done == nil {
 			debugf("node", "R%d drops %v: inbox full", n.me, m)
 			return false
 		}
-	} else {
 		select {
 		case n.inbox <- m:
 		case <-done:
