@@ -113,6 +113,16 @@ type KV struct {
 type kvEntry struct {
 	version uint64
 	value   []byte
+	inline  [CommandSize - 16]byte // value's storage while it fits (every write of the workload): next to the version, one allocation
+}
+
+// set stores v as the entry's value.
+func (e *kvEntry) set(v []byte) {
+	if len(v) <= len(e.inline) {
+		e.value = append(e.inline[:0], v...)
+		return
+	}
+	e.value = append(e.value[:0], v...) // (a value in inline has too little room: append moves it)
 }
 
 // NewKV returns an empty KV.
@@ -143,7 +153,7 @@ func (kv *KV) Apply(cmd []byte) []byte {
 		e = &kvEntry{}
 		kv.data[k] = e
 	}
-	e.value = append(e.value[:0], cmd[16:]...)
+	e.set(cmd[16:])
 	e.version++
 	v := e.version
 	kv.mu.Unlock()
@@ -208,7 +218,9 @@ func (kv *KV) Restore(b []byte) {
 		if n > len(b) {
 			return
 		}
-		kv.data[k] = &kvEntry{version: ver, value: append([]byte(nil), b[:n]...)}
+		e := &kvEntry{version: ver}
+		e.set(b[:n])
+		kv.data[k] = e
 		b = b[n:]
 	}
 }
