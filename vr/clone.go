@@ -99,7 +99,7 @@ var (
 // notCompared are the fields of Replica that Fingerprint leaves out (see the
 // top of this file); notCopied those that Clone sets itself.
 var (
-	notCompared = map[string]bool{"sm": true, "logf": true, "rand": true, "now": true, "getStateAt": true, "scratch": true}
+	notCompared = map[string]bool{"sm": true, "logf": true, "logging": true, "rand": true, "now": true, "getStateAt": true, "scratch": true}
 	notCopied   = map[string]bool{"sm": true, "logf": true, "rand": true, "scratch": true}
 )
 

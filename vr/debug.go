@@ -46,6 +46,13 @@ func debugEnabled(topic string) bool {
 	return debugAll || debugTopics[topic]
 }
 
+// debugAny reports whether VRDEBUG names any topic: a Node gives its
+// Replica a logger only then.
+func debugAny() bool {
+	debugEnabled("")
+	return debugAll || len(debugTopics) > 0
+}
+
 // debugf logs one event if its topic is enabled.
 func debugf(topic, format string, args ...any) {
 	if !debugEnabled(topic) {

@@ -25,15 +25,17 @@ type Node struct {
 	batcher   ReplyBatcher // the transport, if it gathers client replies
 
 	answers []Message     // client replies of the last steps, answered after mu is released
+	spare   []Message     // the outbox before last, emptied: the Replica's next (SwapOutbox)
 	held    []heldRequest // requests waiting for a view change this replica leads to end (hold.go)
 
 	inbox chan Message  // arrivals waiting for the Replica, in order
 	ready chan struct{} // (1 slot) wakes the loop: the inbox has something
 
-	wmu        sync.Mutex               // guards waiters and expiry; taken inside mu, never around it
-	waiters    map[requestKey][]*waiter // client requests waiting for their REPLY (request.go)
-	expiry     []*waiter                // the same, oldest first: the loop ends their waits in time
-	waitsEnded bool                     // Kill answered every wait: new ones are answered at once
+	wmu          sync.Mutex               // guards waiters and expiry; taken inside mu, never around it
+	waiters      map[requestKey][]*waiter // client requests waiting for their REPLY (request.go)
+	expiry       []*waiter                // the same, oldest first: the loop ends their waits in time
+	waitsEnded   bool                     // Kill answered every wait: new ones are answered at once
+	spareAnswers []Message                // answered replies' slice, emptied, for flush to reuse
 
 	dead chan struct{}
 	kill sync.Once
@@ -114,7 +116,9 @@ func NewNode(me, npeers int, sm StateMachine, opts Options, transport Transport)
 		n.Kill()
 		return n, n.err
 	}
-	n.r.SetLogger(debugf)
+	if debugAny() {
+		n.r.SetLogger(debugf)
+	}
 	n.leases, n.clockZero = opts.LeaseTicks > 0, time.Now()
 	n.mu.Lock()
 	n.flush()
@@ -217,18 +221,29 @@ func (n *Node) dueTicks() int { return int(time.Since(n.clockZero) / TickInterva
 // requests, replica messages to the Transport (which does not block). n.mu
 // is held.
 func (n *Node) flush() {
-	out := n.r.Outbox()
+	out := n.r.SwapOutbox(n.spare)
+	defer func() {
+		clear(out) // hold on to no op or result
+		n.spare = out
+	}()
 	if n.killed() {
 		return // a killed replica says nothing more
 	}
-	for _, m := range out {
+	for i := range out {
+		m := &out[i]
 		if m.To == ToClient {
-			if !n.hold(m) {
-				n.answers = append(n.answers, m)
+			if n.hold(*m) {
+				continue
 			}
+			if n.answers == nil {
+				n.wmu.Lock()
+				n.answers, n.spareAnswers = n.spareAnswers, nil
+				n.wmu.Unlock()
+			}
+			n.answers = append(n.answers, *m)
 			continue
 		}
-		n.transport.Send(m.To, m)
+		n.transport.Send(m.To, *m)
 	}
 	n.releaseHeld()
 }
@@ -241,11 +256,15 @@ func (n *Node) unlock() {
 	answers := n.answers
 	n.answers = nil
 	n.mu.Unlock()
-	for _, m := range answers {
-		n.answer(m)
+	for i := range answers {
+		n.answer(&answers[i])
 	}
 	if len(answers) > 0 {
 		n.repliesDone()
+		clear(answers)
+		n.wmu.Lock()
+		n.spareAnswers = answers[:0] // for the next steps' replies
+		n.wmu.Unlock()
 	}
 }
 
@@ -323,14 +342,13 @@ func (n *Node) Deliver(m Message) {
 // nil, ends the wait for room in a full inbox; with done nil a full inbox
 // drops m. It reports whether m was taken.
 func (n *Node) arrive(m Message, done <-chan struct{}) bool {
-	if done == nil {
-		select {
-		case n.inbox <- m:
-		default:
+	select {
+	case n.inbox <- m: // (the usual case, tried first: a select of one send and a default is cheap)
+	default:
+		if done == nil {
 			debugf("node", "R%d drops %v: inbox full", n.me, m)
 			return false
 		}
-	} else {
 		select {
 		case n.inbox <- m:
 		case <-done:

@@ -87,8 +87,9 @@ type Replica struct {
 	leaseUntil   []int // primary: by backup, the tick its latest grant holds until (exclusive)
 	promiseUntil int   // backup: no view change before this tick (the promise of its grants)
 
-	outbox []Message
-	logf   func(topic, format string, args ...any)
+	outbox  []Message
+	logf    func(topic, format string, args ...any)
+	logging bool // SetLogger was called: only then do the per-op paths box their log arguments
 }
 
 // NewReplica makes replica id of a group of npeers peers. It returns an error
@@ -177,7 +178,7 @@ func makeConfig(npeers int, members []int) ([]int, error) {
 // SetLogger routes the replica's debug events to logf (see debug.go).
 func (r *Replica) SetLogger(logf func(topic, format string, args ...any)) {
 	if logf != nil {
-		r.logf = logf
+		r.logf, r.logging = logf, true
 	}
 }
 
@@ -185,6 +186,16 @@ func (r *Replica) SetLogger(logf func(topic, format string, args ...any)) {
 func (r *Replica) Outbox() []Message {
 	out := r.outbox
 	r.outbox = nil
+	return out
+}
+
+// SwapOutbox is Outbox for a caller that sends on every step: it returns
+// the messages emitted since the last call and makes spare, emptied, the
+// outbox, so that a caller that hands back the slice it was given last
+// time (cleared) reuses two buffers instead of growing a new one per step.
+func (r *Replica) SwapOutbox(spare []Message) []Message {
+	out := r.outbox
+	r.outbox = spare[:0]
 	return out
 }
 
@@ -307,7 +318,9 @@ func (r *Replica) isPrimary() bool { return r.primaryOf(r.view) == r.id }
 func (r *Replica) send(to int, m Message) {
 	m.From, m.To, m.Epoch = r.id, to, r.epoch
 	r.stampLease(&m) // Part F (lease.go): a primary's PREPARE, COMMIT and STARTVIEW carry its tick
-	r.logf("send", "%v", m)
+	if r.logging {
+		r.logf("send", "%v", m)
+	}
 	r.outbox = append(r.outbox, m)
 }
 
@@ -333,7 +346,9 @@ func (r *Replica) broadcastAll(m Message) {
 // reply queues a message for a client.
 func (r *Replica) reply(m Message) {
 	m.From, m.To, m.Epoch = r.id, ToClient, r.epoch
-	r.logf("client", "%v", m)
+	if r.logging {
+		r.logf("client", "%v", m)
+	}
 	r.outbox = append(r.outbox, m)
 }
 

@@ -257,7 +257,7 @@ func (n *Node) repliesDone() {
 }
 
 // answer hands a REPLY or NOTPRIMARY to the requests waiting for it.
-func (n *Node) answer(m Message) {
+func (n *Node) answer(m *Message) {
 	key := requestKey{m.ClientID, m.RequestNum}
 	n.wmu.Lock()
 	ws := n.waiters[key]

@@ -49,11 +49,11 @@ type Failover interface {
 func (kv *KV) Lookup(key [16]byte) (seq, version uint64, ok bool) {
 	kv.mu.Lock()
 	defer kv.mu.Unlock()
-	v, ok := kv.data[key]
-	if !ok || len(v) < 8 {
+	e := kv.data[key]
+	if e == nil || len(e.value) < 8 {
 		return 0, 0, false
 	}
-	return binary.LittleEndian.Uint64(v), kv.version[key], true
+	return binary.LittleEndian.Uint64(e.value), e.version, true
 }
 
 // KeysPerClient is how many keys a client's commands write, in turn:

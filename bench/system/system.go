@@ -103,41 +103,73 @@ var ErrBadCommand = errors.New("system: malformed command")
 // use; replication libraries apply in order from one goroutine.
 type KV struct {
 	mu      sync.Mutex // only for Snapshot/Restore racing Apply in some libraries
-	data    map[[16]byte][]byte
-	version map[[16]byte]uint64
+	data    map[[16]byte]*kvEntry
 	applied uint64
+}
+
+// kvEntry is one key's value and version: one map holds both, so a write
+// looks its key up once (three replicas apply every command, and the
+// lookup's cache misses were most of what Apply cost).
+type kvEntry struct {
+	version uint64
+	value   []byte
+	inline  [CommandSize - 16]byte // value's storage while it fits (every write of the workload): next to the version, one allocation
+}
+
+// set stores v as the entry's value.
+func (e *kvEntry) set(v []byte) {
+	if len(v) <= len(e.inline) {
+		e.value = append(e.inline[:0], v...)
+		return
+	}
+	e.value = append(e.value[:0], v...) // (a value in inline has too little room: append moves it)
 }
 
 // NewKV returns an empty KV.
 func NewKV() *KV {
-	return &KV{data: map[[16]byte][]byte{}, version: map[[16]byte]uint64{}}
+	return &KV{data: map[[16]byte]*kvEntry{}}
 }
 
 // Apply executes one command. A ReadCommand (through the log) changes
 // nothing and returns the key's version, as Read does.
 func (kv *KV) Apply(cmd []byte) []byte {
 	kv.mu.Lock()
-	defer kv.mu.Unlock()
 	kv.applied++
-	if IsRead(cmd) {
-		return binary.LittleEndian.AppendUint64(nil, kv.version[KeyOf(cmd)])
-	}
 	if len(cmd) < 16 {
+		kv.mu.Unlock()
 		return nil
 	}
-	var k [16]byte
-	copy(k[:], cmd)
-	kv.data[k] = append(kv.data[k][:0], cmd[16:]...)
-	kv.version[k]++
-	return binary.LittleEndian.AppendUint64(nil, kv.version[k])
+	k := KeyOf(cmd)
+	e := kv.data[k]
+	if IsRead(cmd) {
+		var v uint64
+		if e != nil {
+			v = e.version
+		}
+		kv.mu.Unlock()
+		return binary.LittleEndian.AppendUint64(make([]byte, 0, 8), v)
+	}
+	if e == nil {
+		e = &kvEntry{}
+		kv.data[k] = e
+	}
+	e.set(cmd[16:])
+	e.version++
+	v := e.version
+	kv.mu.Unlock()
+	return binary.LittleEndian.AppendUint64(make([]byte, 0, 8), v)
 }
 
 // Read answers a ReadCommand from the state, changing nothing: the key's
 // version, 0 if it was never written.
 func (kv *KV) Read(cmd []byte) []byte {
 	kv.mu.Lock()
-	defer kv.mu.Unlock()
-	return binary.LittleEndian.AppendUint64(nil, kv.version[KeyOf(cmd)])
+	var v uint64
+	if e := kv.data[KeyOf(cmd)]; e != nil {
+		v = e.version
+	}
+	kv.mu.Unlock()
+	return binary.LittleEndian.AppendUint64(make([]byte, 0, 8), v)
 }
 
 // Applied is how many commands have been applied.
@@ -152,15 +184,15 @@ func (kv *KV) Snapshot() []byte {
 	kv.mu.Lock()
 	defer kv.mu.Unlock()
 	size := 8
-	for _, v := range kv.data {
-		size += 16 + 8 + 4 + len(v)
+	for _, e := range kv.data {
+		size += 16 + 8 + 4 + len(e.value)
 	}
 	b := binary.LittleEndian.AppendUint64(make([]byte, 0, size), kv.applied)
-	for k, v := range kv.data {
+	for k, e := range kv.data {
 		b = append(b, k[:]...)
-		b = binary.LittleEndian.AppendUint64(b, kv.version[k])
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(v)))
-		b = append(b, v...)
+		b = binary.LittleEndian.AppendUint64(b, e.version)
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(e.value)))
+		b = append(b, e.value...)
 	}
 	return b
 }
@@ -170,8 +202,7 @@ func (kv *KV) Snapshot() []byte {
 func (kv *KV) Restore(b []byte) {
 	kv.mu.Lock()
 	defer kv.mu.Unlock()
-	kv.data = map[[16]byte][]byte{}
-	kv.version = map[[16]byte]uint64{}
+	kv.data = map[[16]byte]*kvEntry{}
 	kv.applied = 0
 	if len(b) < 8 {
 		return
@@ -187,8 +218,9 @@ func (kv *KV) Restore(b []byte) {
 		if n > len(b) {
 			return
 		}
-		kv.data[k] = append([]byte(nil), b[:n]...)
-		kv.version[k] = ver
+		e := &kvEntry{version: ver}
+		e.set(b[:n])
+		kv.data[k] = e
 		b = b[n:]
 	}
 }
