@@ -39,6 +39,9 @@ func sampleMessages() []vr.Message {
 func TestMessageRoundTrip(t *testing.T) {
 	for _, m := range sampleMessages() {
 		b := appendMessage(nil, &m)
+		if len(b) > maxMessageSize(&m) {
+			t.Fatalf("%v: %d bytes encoded, above maxMessageSize's bound of %d", m, len(b), maxMessageSize(&m))
+		}
 		got, err := decodeMessage(b)
 		if err != nil {
 			t.Fatalf("decode(%v): %v", m, err)
@@ -202,5 +205,37 @@ func TestDecodeBadMembers(t *testing.T) {
 	req[len(req)-3] = 0x80 // the flags byte: before the epoch and the members
 	if _, _, err := decodeRequest(req); !errors.Is(err, ErrFrame) || !strings.Contains(err.Error(), "request flags") {
 		t.Errorf("a request with unknown flags decoded with error %v; expected ErrFrame naming the flags", err)
+	}
+}
+
+// BenchmarkEncodeViewChange encodes a DOVIEWCHANGE as a view change under
+// load sends it: 8,000 ops of 88 bytes and a 180 KB checkpoint, into a
+// fresh buffer (about 1 ms; growing the buffer by appending took 7).
+func BenchmarkEncodeViewChange(b *testing.B) {
+	m := vr.Message{Type: vr.MsgDoViewChange, Entries: make([]vr.Entry, 8000),
+		Checkpoint: &vr.Checkpoint{State: make([]byte, 180000), ClientTable: make([]vr.ClientRecord, 16)}}
+	for i := range m.Entries {
+		m.Entries[i] = vr.Entry{Op: make([]byte, 88), ClientID: int64(i) << 40, RequestNum: i * 1000}
+	}
+	m.OpNumber = len(m.Entries)
+	for b.Loop() {
+		appendFrame(nil, kindMessage, func(b []byte) []byte { return appendMessage(b, &m) })
+	}
+}
+
+// BenchmarkDecodeViewChange decodes the DOVIEWCHANGE of
+// BenchmarkEncodeViewChange.
+func BenchmarkDecodeViewChange(b *testing.B) {
+	m := vr.Message{Type: vr.MsgDoViewChange, Entries: make([]vr.Entry, 8000),
+		Checkpoint: &vr.Checkpoint{State: make([]byte, 180000), ClientTable: make([]vr.ClientRecord, 16)}}
+	for i := range m.Entries {
+		m.Entries[i] = vr.Entry{Op: make([]byte, 88), ClientID: int64(i) << 40, RequestNum: i * 1000}
+	}
+	m.OpNumber = len(m.Entries)
+	p := appendMessage(nil, &m)
+	for b.Loop() {
+		if _, err := decodeMessage(p); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -172,11 +172,32 @@ func (r *Replica) serve(c net.Conn) error {
 				return fmt.Errorf("hello as replica %d refused: %w", h.ID, err)
 			}
 		}
+		setPeerBuffers(c)
 		return r.serveReplica(br, h.ID)
 	case roleClient:
 		return r.serveClient(c, br, r.node)
 	}
 	return fmt.Errorf("%w: hello with unknown role %d", ErrFrame, h.Role)
+}
+
+// peerBuffer is the socket buffer, each way, of a connection between
+// replicas. A DOVIEWCHANGE, a NEWSTATE or a RECOVERYRESPONSE carries the log
+// since the checkpoint (up to a megabyte with the defaults), often on a
+// connection just dialled, whose kernel buffers start small (16 KB to send,
+// a 64 KB window): it would cross in dozens of round trips, each through
+// both processes' network pollers, and the view change would wait for it.
+// (The kernel caps the size at net.core.rmem_max and wmem_max.)
+const peerBuffer = 4 << 20
+
+// setPeerBuffers gives a connection between replicas its socket buffers.
+func setPeerBuffers(c net.Conn) {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetReadBuffer(peerBuffer)
+		tc.SetWriteBuffer(peerBuffer)
+	}
 }
 
 // serveReplica delivers the messages replica from sends on its connection.
@@ -303,6 +324,7 @@ func (p *peer) dial() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	setPeerBuffers(c)
 	h := hello{Role: roleReplica, ID: cfg.ID, NPeer: len(cfg.Peers)}
 	c.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
 	if _, err := c.Write(appendFrame(nil, kindHello, func(b []byte) []byte { return appendHello(b, h) })); err != nil {
