@@ -29,6 +29,7 @@
 // labrpc's is built in, package vrnet has TCP): one loop goroutine ticks it,
 // and arrivals are stepped in bursts in the order they came. Clients' requests
 // enter a Node through Request (wait for the reply) or Submit (a callback;
-// request.go), and Client submits operations and finds the primary over a
-// ClientTransport (client.go).
+// request.go); a request that reaches the replica changing to a view it will
+// lead waits there until the view starts (hold.go). Client submits
+// operations and finds the primary over a ClientTransport (client.go).
 package vr
