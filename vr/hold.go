@@ -39,10 +39,8 @@ func (n *Node) hold(m Message) bool {
 		return false
 	}
 	key := requestKey{m.ClientID, m.RequestNum}
-	for _, h := range n.held {
-		if h.req.ClientID == key.client && h.req.RequestNum == key.num {
-			return true // a retry of a held request: its answer answers both
-		}
+	if _, ok := n.held[key]; ok {
+		return true // a retry of a held request: its answer answers both
 	}
 	n.wmu.Lock()
 	ws := n.waiters[key]
@@ -50,7 +48,10 @@ func (n *Node) hold(m Message) bool {
 	if len(ws) == 0 {
 		return false // nobody waits for it any more
 	}
-	n.held = append(n.held, heldRequest{req: ws[0].req, notPrimary: m, until: time.Now().Add(holdWait)})
+	if n.held == nil {
+		n.held = map[requestKey]heldRequest{}
+	}
+	n.held[key] = heldRequest{req: ws[0].req, notPrimary: m, until: time.Now().Add(holdWait)}
 	return true
 }
 
@@ -61,11 +62,10 @@ func (n *Node) releaseHeld() {
 		return
 	}
 	leading, now := n.r.leadsViewChange(), time.Now()
-	kept := n.held[:0]
-	for _, h := range n.held {
+	for key, h := range n.held {
 		switch {
 		case leading && now.Before(h.until):
-			kept = append(kept, h)
+			continue
 		case leading:
 			n.answers = append(n.answers, h.notPrimary)
 		default:
@@ -75,9 +75,8 @@ func (n *Node) releaseHeld() {
 				n.answers = append(n.answers, h.notPrimary)
 			}
 		}
+		delete(n.held, key)
 	}
-	clear(n.held[len(kept):])
-	n.held = kept
 	if len(n.inbox) > 0 {
 		n.wake()
 	}

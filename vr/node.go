@@ -24,9 +24,9 @@ type Node struct {
 	transport Transport
 	batcher   ReplyBatcher // the transport, if it gathers client replies
 
-	answers []Message     // client replies of the last steps, answered after mu is released
-	spare   []Message     // the outbox before last, emptied: the Replica's next (SwapOutbox)
-	held    []heldRequest // requests waiting for a view change this replica leads to end (hold.go)
+	answers []Message                  // client replies of the last steps, answered after mu is released
+	spare   []Message                  // the outbox before last, emptied: the Replica's next (SwapOutbox)
+	held    map[requestKey]heldRequest // requests waiting for a view change this replica leads to end (hold.go)
 
 	inbox chan Message  // arrivals waiting for the Replica, in order
 	ready chan struct{} // (1 slot) wakes the loop: the inbox has something
