@@ -51,7 +51,7 @@ func (n *Node) hold(m Message) bool {
 	if n.held == nil {
 		n.held = map[requestKey]heldRequest{}
 	}
-	n.held[key] = heldRequest{req: ws[0].req, notPrimary: m, until: time.Now().Add(holdWait)}
+	n.held[key] = heldRequest{req: requestMessage(ws[0].args), notPrimary: m, until: time.Now().Add(holdWait)}
 	return true
 }
 

@@ -50,7 +50,7 @@ type requestKey struct {
 type waiter struct {
 	done     func(RequestReply)
 	key      requestKey
-	req      Message // the request, should the Node step it again (hold.go)
+	args     RequestArgs // the request, should the Node step it again (hold.go)
 	deadline time.Time
 	finished bool // done was called or is being called; guarded by Node.wmu
 }
@@ -140,11 +140,7 @@ func (n *Node) submit(args RequestArgs, done func(RequestReply), cancel <-chan s
 		return nil
 	}
 	key := requestKey{args.ClientID, args.RequestNum}
-	m := Message{Type: MsgRequest, ClientID: args.ClientID, RequestNum: args.RequestNum, Op: args.Op, Epoch: args.Epoch, ReadOnly: args.ReadOnly}
-	if args.Reconfig {
-		m.Type, m.Op, m.Members = MsgReconfiguration, nil, args.Members
-	}
-	w := &waiter{done: done, key: key, req: m, deadline: time.Now().Add(requestWait)}
+	w := &waiter{done: done, key: key, args: args, deadline: time.Now().Add(requestWait)}
 	n.wmu.Lock()
 	if n.waitsEnded { // Kill ran: nobody would ever answer
 		n.wmu.Unlock()
@@ -155,10 +151,19 @@ func (n *Node) submit(args RequestArgs, done func(RequestReply), cancel <-chan s
 	n.waiters[key] = append(n.waiters[key], w)
 	n.expiry = append(n.expiry, w)
 	n.wmu.Unlock()
-	if !n.arrive(m, cancel) {
+	if !n.arrive(requestMessage(args), cancel) {
 		n.endWait(w)
 	}
 	return w
+}
+
+// requestMessage is the REQUEST (or RECONFIGURATION) that args ask for.
+func requestMessage(args RequestArgs) Message {
+	m := Message{Type: MsgRequest, ClientID: args.ClientID, RequestNum: args.RequestNum, Op: args.Op, Epoch: args.Epoch, ReadOnly: args.ReadOnly}
+	if args.Reconfig {
+		m.Type, m.Op, m.Members = MsgReconfiguration, nil, args.Members
+	}
+	return m
 }
 
 // endAllWaits answers every waiting request with nothing, for good: the

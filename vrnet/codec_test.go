@@ -208,30 +208,30 @@ func TestDecodeBadMembers(t *testing.T) {
 	}
 }
 
-// BenchmarkEncodeViewChange encodes a DOVIEWCHANGE as a view change under
-// load sends it: 8,000 ops of 88 bytes and a 180 KB checkpoint, into a
-// fresh buffer (about 1 ms; growing the buffer by appending took 7).
-func BenchmarkEncodeViewChange(b *testing.B) {
+// viewChangeMessage is a DOVIEWCHANGE as a view change under load sends it:
+// 8,000 ops of 88 bytes and a 180 KB checkpoint.
+func viewChangeMessage() vr.Message {
 	m := vr.Message{Type: vr.MsgDoViewChange, Entries: make([]vr.Entry, 8000),
 		Checkpoint: &vr.Checkpoint{State: make([]byte, 180000), ClientTable: make([]vr.ClientRecord, 16)}}
 	for i := range m.Entries {
 		m.Entries[i] = vr.Entry{Op: make([]byte, 88), ClientID: int64(i) << 40, RequestNum: i * 1000}
 	}
 	m.OpNumber = len(m.Entries)
+	return m
+}
+
+// BenchmarkEncodeViewChange encodes viewChangeMessage into a fresh buffer
+// (about 1.5 ms; growing the buffer by appending took 7).
+func BenchmarkEncodeViewChange(b *testing.B) {
+	m := viewChangeMessage()
 	for b.Loop() {
 		appendFrame(nil, kindMessage, func(b []byte) []byte { return appendMessage(b, &m) })
 	}
 }
 
-// BenchmarkDecodeViewChange decodes the DOVIEWCHANGE of
-// BenchmarkEncodeViewChange.
+// BenchmarkDecodeViewChange decodes viewChangeMessage.
 func BenchmarkDecodeViewChange(b *testing.B) {
-	m := vr.Message{Type: vr.MsgDoViewChange, Entries: make([]vr.Entry, 8000),
-		Checkpoint: &vr.Checkpoint{State: make([]byte, 180000), ClientTable: make([]vr.ClientRecord, 16)}}
-	for i := range m.Entries {
-		m.Entries[i] = vr.Entry{Op: make([]byte, 88), ClientID: int64(i) << 40, RequestNum: i * 1000}
-	}
-	m.OpNumber = len(m.Entries)
+	m := viewChangeMessage()
 	p := appendMessage(nil, &m)
 	for b.Loop() {
 		if _, err := decodeMessage(p); err != nil {
