@@ -87,6 +87,7 @@ var keepLogPrefix = []string{
 	"deliver PREPARE 1→2 v1 n1 k0 log(0..1]",
 	"tick R3",
 	"tick R3",
+	"tick R3",
 	"deliver STARTVIEWCHANGE 3→2 v2 n0 k0",
 	"deliver STARTVIEWCHANGE 3→4 v2 n0 k0",
 	"deliver STARTVIEWCHANGE 4→2 v2 n0 k0",

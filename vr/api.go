@@ -85,7 +85,7 @@ type Options struct {
 	Seed            int64 // seeds timers and nonces; 0 = random (chosen by the runtime)
 
 	HeartbeatTicks  int // primary: send COMMIT after this many idle ticks
-	ViewChangeTicks int // backup: start a view change after T..2T-1 ticks without the primary
+	ViewChangeTicks int // T: a backup starts a view change after T ticks without the primary; a stalled view change is abandoned after T..2T-1
 
 	// Batching (batch.go): the most ops, and bytes of ops, one PREPARE
 	// carries; 0 = DefaultMaxBatchOps / DefaultMaxBatchBytes. MaxBatchOps 1

@@ -56,7 +56,7 @@ type Replica struct {
 	// reaches the backups but hears none of them (a one-way link failure)
 	// keeps silentTicks at 0 and commits nothing (normal.go, tickBackup).
 	stalledTicks      int
-	viewChangeTimeout int // randomised per replica: T..2T-1
+	viewChangeTimeout int // T when normal; T..2T-1 in a view change (resetViewChangeTimer)
 	resendTicks       int // ticks since a stalled sub-protocol last resent
 	failedViewChanges int // view changes in a row abandoned on timeout
 
@@ -352,8 +352,14 @@ func (r *Replica) reply(m Message) {
 	r.outbox = append(r.outbox, m)
 }
 
-// resetViewChangeTimer restarts the view-change timer with a fresh random
-// timeout in [T, 2T): randomising keeps replicas from moving in lockstep.
+// resetViewChangeTimer restarts the view-change timer. A normal replica
+// waits exactly T ticks for a silent primary: the next primary is fixed by
+// the view number, so backups that time out together all start the same
+// view change and agree, where Raft's simultaneous candidates would split
+// the vote and must draw their timeouts at random (VR-PROTOCOL.md §3
+// [choice]). A view change that does not finish is abandoned after a
+// random timeout in [T, 2T), which spreads a stalled group's moves to the
+// next view over time rather than onto one tick.
 //
 // After view changes that failed one after another the timeout doubles (up
 // to 8×): when messages are slower than the timeout allows, fixed timeouts
@@ -363,7 +369,10 @@ func (r *Replica) resetViewChangeTimer() {
 	r.stalledTicks = 0
 	r.resendTicks = 0
 	t := r.opts.ViewChangeTicks << min(r.failedViewChanges, maxBackoff)
-	r.viewChangeTimeout = t + r.rand.Intn(t)
+	r.viewChangeTimeout = t
+	if r.status != Normal {
+		r.viewChangeTimeout += r.rand.Intn(t)
+	}
 }
 
 // maxBackoff caps the doubling of the view-change timeout: 2^3 = 8×.

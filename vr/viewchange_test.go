@@ -48,3 +48,24 @@ func TestStartViewCarriesOnlyWhatTheBackupLacks(t *testing.T) {
 		}
 	}
 }
+
+// TestSilentPrimaryNoticedAfterExactlyT: a normal backup's timer is not
+// randomised (VR-PROTOCOL.md §3 [choice]); whatever its seed, it starts the
+// view change on the T-th tick without the primary.
+func TestSilentPrimaryNoticedAfterExactlyT(t *testing.T) {
+	const T = 10
+	for seed := int64(1); seed <= 20; seed++ {
+		r, err := NewReplica(1, 3, &countSM{}, Options{Seed: seed, HeartbeatTicks: 2, ViewChangeTicks: T})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ticks := 0
+		for r.State().Status == Normal && ticks < 2*T {
+			r.Tick()
+			ticks++
+		}
+		if ticks != T {
+			t.Errorf("seed %d: the backup started its view change after %d ticks without the primary; expected exactly ViewChangeTicks = %d", seed, ticks, T)
+		}
+	}
+}
