@@ -118,7 +118,7 @@ func main() {
 		failover   = flag.Bool("failover", false, "the failover benchmark: crash the leader under load, -kills times per system (systems: "+failoverNames()+")")
 		kills      = flag.Int("kills", 20, "-failover: kills per system (a fresh group each)")
 		heartbeat  = flag.Duration("heartbeat", 50*time.Millisecond, "-failover: every system's heartbeat interval")
-		election   = flag.Duration("election", 500*time.Millisecond, "-failover: every system's election / view-change timeout (each randomizes it in [T, 2T))")
+		election   = flag.Duration("election", 500*time.Millisecond, "-failover: every system's election / view-change timeout T (the Raft libraries draw theirs from [T, 2T); a vrlab backup waits exactly T)")
 	)
 	flag.Parse()
 	vrOptions.MaxBatchOps = *batch

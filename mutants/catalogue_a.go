@@ -7,8 +7,8 @@ var partA = []Mutant{
 		Edits: []Edit{
 			edit(viewchange, "	if r.doViewChangeSent || countOthers(r, r.startViewChanges) < r.quorum-1 {",
 				"	if r.doViewChangeSent || countOthers(r, r.startViewChanges)+1 < r.quorum-1 {"),
-			edit(viewchange, "	r.broadcast(Message{Type: MsgStartViewChange, View: v})\n",
-				"	r.broadcast(Message{Type: MsgStartViewChange, View: v})\n	r.maybeSendDoViewChange()\n"),
+			edit(viewchange, "	r.broadcast(Message{Type: MsgStartViewChange, View: v, CommitNumber: r.committedPoint()})\n",
+				"	r.broadcast(Message{Type: MsgStartViewChange, View: v, CommitNumber: r.committedPoint()})\n	r.maybeSendDoViewChange()\n"),
 		},
 		Tests: []string{"TestOwnStartViewChangeA", "TestSimSweepA", "TestSearchOwnStartViewChangeA"},
 	},
@@ -46,7 +46,7 @@ var partA = []Mutant{
 		Name: "no-resend-svc", Part: "A", Breaks: "§9.10; LAB-A: not resending",
 		Edits: []Edit{edit(viewchange, `	if r.resendTicks >= r.opts.HeartbeatTicks {
 		r.resendTicks = 0
-		r.broadcast(Message{Type: MsgStartViewChange, View: r.view})
+		r.broadcast(Message{Type: MsgStartViewChange, View: r.view, CommitNumber: r.committedPoint()})
 		if r.doViewChangeSent && r.primaryOf(r.view) != r.id {
 			r.sendDoViewChange()
 		}
@@ -75,8 +75,8 @@ var partA = []Mutant{
 	},
 	{
 		Name: "dvc-to-self", Part: "A", Breaks: "LAB-A: sending to yourself (the new primary's own DOVIEWCHANGE)",
-		Edits: []Edit{edit(viewchange, "	if p := r.primaryOf(r.view); p != r.id {\n		r.send(p, m)\n		return\n	}\n",
-			"	if p := r.primaryOf(r.view); true {\n		r.send(p, m)\n		return\n	}\n")},
+		Edits: []Edit{edit(viewchange, "	if p := r.primaryOf(r.view); p != r.id {\n		r.trimDoViewChange(&m)\n		r.send(p, m)\n		return\n	}\n",
+			"	if p := r.primaryOf(r.view); true {\n		r.trimDoViewChange(&m)\n		r.send(p, m)\n		return\n	}\n")},
 		Tests: []string{"TestPrimaryFailureA"},
 	},
 	{
@@ -91,8 +91,8 @@ var partA = []Mutant{
 	},
 	{
 		Name: "timer-by-hand", Part: "A", Breaks: "LAB-A: drawing the timeout yourself (fixed, no backoff) instead of resetViewChangeTimer",
-		Edits: []Edit{edit(viewchange, "	r.resetViewChangeTimer()\n	r.broadcast(Message{Type: MsgStartViewChange, View: v})",
-			"	r.silentTicks, r.resendTicks, r.viewChangeTimeout = 0, 0, r.opts.ViewChangeTicks\n	r.broadcast(Message{Type: MsgStartViewChange, View: v})")},
+		Edits: []Edit{edit(viewchange, "	r.resetViewChangeTimer()\n	r.broadcast(Message{Type: MsgStartViewChange, View: v, CommitNumber: r.committedPoint()})",
+			"	r.silentTicks, r.resendTicks, r.viewChangeTimeout = 0, 0, r.opts.ViewChangeTicks\n	r.broadcast(Message{Type: MsgStartViewChange, View: v, CommitNumber: r.committedPoint()})")},
 		Tests: []string{"TestNoQuorumA"},
 	},
 	{

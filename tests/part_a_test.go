@@ -14,7 +14,8 @@ import (
 )
 
 // primaryTimeout bounds the wait for a view change: a few view-change
-// timeouts (300–590 ms each with the default timing).
+// timeouts (300 ms to notice a silent primary, 300–590 ms to abandon a
+// stalled view change, with the default timing).
 const primaryTimeout = 5 * time.Second
 
 // TestInitialViewA: the primary of view 0 is replica 0 from the start; while

@@ -185,7 +185,7 @@ func TestPromiseF(t *testing.T) {
 	c.Drop("R1-R2 cut", func(m vr.Message) bool { return m.From == 1 && m.To == 2 || m.From == 2 && m.To == 1 })
 	cl.ReachOnly(0, 1)
 	deadline := time.Now().Add(1500 * time.Millisecond)
-	for time.Now().Before(deadline) { // R2 times out within 590 ms and keeps asking R0
+	for time.Now().Before(deadline) { // R2 times out after 300 ms and keeps asking R0
 		cl.Submit(cl.NextOp(0), opTimeout)
 		cl.Read(readOp(cl), opTimeout)
 		time.Sleep(5 * time.Millisecond)

@@ -70,7 +70,8 @@ func (s Status) String() string {
 }
 
 // Default timing, in ticks. With the Node's 10 ms tick: a heartbeat every
-// 100 ms, and a view change after 300–590 ms without hearing the primary.
+// 100 ms, and a view change after 300 ms without hearing the primary (a view
+// change that stalls is abandoned after 300–590 ms).
 const (
 	DefaultHeartbeatTicks  = 10
 	DefaultViewChangeTicks = 30

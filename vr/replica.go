@@ -72,6 +72,8 @@ type Replica struct {
 	startViewChanges []bool     // by replica: STARTVIEWCHANGE for r.view received
 	doViewChanges    []*Message // by replica: DOVIEWCHANGE for r.view received
 	doViewChangeSent bool
+	// The committed point the new primary gave for a view (trimDoViewChange).
+	newPrimaryCommitted heardCommitted
 
 	// State transfer: the view being caught up to.
 	stateTransferView int

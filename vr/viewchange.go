@@ -20,12 +20,13 @@ func (r *Replica) startViewChange(v int) {
 	clear(r.startViewChanges)
 	clear(r.doViewChanges)
 	r.resetViewChangeTimer()
-	r.broadcast(Message{Type: MsgStartViewChange, View: v})
+	r.broadcast(Message{Type: MsgStartViewChange, View: v, CommitNumber: r.committedPoint()})
 	//lab:end
 }
 
 // onStartViewChange counts the replicas that want view m.View (§3 steps 1–2).
 func (r *Replica) onStartViewChange(m Message) {
+	r.hearNewPrimaryCommitted(m)
 	//lab:begin A
 	if !r.joinViewChange(m) {
 		return
@@ -88,6 +89,7 @@ func (r *Replica) sendDoViewChange() {
 		CommitNumber:   r.commitNumber,
 	}
 	if p := r.primaryOf(r.view); p != r.id {
+		r.trimDoViewChange(&m)
 		r.send(p, m)
 		return
 	}
@@ -95,6 +97,44 @@ func (r *Replica) sendDoViewChange() {
 	r.doViewChanges[r.id] = &m
 	r.maybeStartView()
 	//lab:end
+}
+
+// hearNewPrimaryCommitted records the committed point that the new primary
+// of view m.View gives in its STARTVIEWCHANGE (the lowest it gave for that
+// view: a replica that restarted may give less than its earlier life did).
+func (r *Replica) hearNewPrimaryCommitted(m Message) {
+	h := &r.newPrimaryCommitted
+	if m.From != r.primaryOf(m.View) || m.View < r.view {
+		return
+	}
+	if h.known && h.epoch == r.epoch && h.view == m.View {
+		h.op = min(h.op, m.CommitNumber)
+		return
+	}
+	*h = heardCommitted{known: true, epoch: r.epoch, view: m.View, op: m.CommitNumber}
+}
+
+// trimDoViewChange cuts this replica's DOVIEWCHANGE down to the ops the new
+// primary may lack, when the new primary's STARTVIEWCHANGE for this view
+// gave its committed point: the log after both replicas' committed points,
+// and no checkpoint. Ops up to those points are committed, hence the same
+// in both logs, and the new primary keeps its own copies (replaceLog). A
+// new primary that no longer holds them (it restarted since) cannot adopt
+// the log, and waits for this replica's next DOVIEWCHANGE, sent after it
+// has heard the new primary's lower point. (VR-PROTOCOL.md §5 [choice]:
+// otherwise the log since the checkpoint and the checkpoint itself, the
+// service's whole state, would go to the new primary at every view change.)
+func (r *Replica) trimDoViewChange(m *Message) {
+	h := r.newPrimaryCommitted
+	if !h.known || h.epoch != r.epoch || h.view != m.View {
+		return
+	}
+	held := min(h.op, r.committedPoint())
+	if held < m.LogStart || held > m.OpNumber {
+		return // the new primary is behind this replica's checkpoint: it needs it
+	}
+	m.Entries = m.Entries[held-m.LogStart:]
+	m.LogStart, m.Checkpoint = held, nil
 }
 
 // onDoViewChange is the new primary collecting logs (§3 step 3).
@@ -237,7 +277,7 @@ func (r *Replica) tickViewChange() {
 	}
 	if r.resendTicks >= r.opts.HeartbeatTicks {
 		r.resendTicks = 0
-		r.broadcast(Message{Type: MsgStartViewChange, View: r.view})
+		r.broadcast(Message{Type: MsgStartViewChange, View: r.view, CommitNumber: r.committedPoint()})
 		if r.doViewChangeSent && r.primaryOf(r.view) != r.id {
 			r.sendDoViewChange()
 		}
@@ -256,4 +296,11 @@ func countOthers[T comparable](r *Replica, votes []T) int {
 		}
 	}
 	return n
+}
+
+// heardCommitted is a committed point another replica gave in a message of
+// epoch epoch, view view.
+type heardCommitted struct {
+	known           bool
+	epoch, view, op int
 }
