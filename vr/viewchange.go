@@ -129,8 +129,8 @@ func (r *Replica) trimDoViewChange(m *Message) {
 	if !h.known || h.epoch != r.epoch || h.view != m.View {
 		return
 	}
-	held := min(h.op, r.committedPoint())
-	if held < m.LogStart || held > m.OpNumber {
+	held := min(h.op, r.committedPoint()) // at most op-number (executed ≤ op-number, checks.go)
+	if held < m.LogStart {
 		return // the new primary is behind this replica's checkpoint: it needs it
 	}
 	m.Entries = m.Entries[held-m.LogStart:]

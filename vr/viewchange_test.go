@@ -149,7 +149,6 @@ func TestNewPrimaryThatRestartedWaitsForAWholeLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.hearNewPrimaryCommitted(Message{Type: MsgStartViewChange, From: 1, View: 1, CommitNumber: 5})
-	b.view = 1
 	b.hearNewPrimaryCommitted(Message{Type: MsgStartViewChange, From: 1, View: 1, CommitNumber: 0})
 	b.hearNewPrimaryCommitted(Message{Type: MsgStartViewChange, From: 1, View: 1, CommitNumber: 4})
 	if h := b.newPrimaryCommitted; !h.known || h.view != 1 || h.op != 0 {
