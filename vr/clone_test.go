@@ -43,7 +43,11 @@ func (g *group) clone() *group {
 }
 
 // run delivers every message until none is left; it returns them all.
-func (g *group) run(in ...Message) []Message {
+func (g *group) run(in ...Message) []Message { return g.runDropping(nil, in...) }
+
+// runDropping is run, except that the messages for which lost is true are
+// lost (they are returned, not delivered).
+func (g *group) runDropping(lost func(Message) bool, in ...Message) []Message {
 	var seen []Message
 	queue := in
 	for _, r := range g.r {
@@ -53,7 +57,7 @@ func (g *group) run(in ...Message) []Message {
 		m := queue[0]
 		queue = queue[1:]
 		seen = append(seen, m)
-		if m.To < 0 {
+		if m.To < 0 || lost != nil && lost(m) {
 			continue
 		}
 		if err := g.r[m.To].Step(m); err != nil {

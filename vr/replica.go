@@ -72,8 +72,10 @@ type Replica struct {
 	startViewChanges []bool     // by replica: STARTVIEWCHANGE for r.view received
 	doViewChanges    []*Message // by replica: DOVIEWCHANGE for r.view received
 	doViewChangeSent bool
-	// The committed point the new primary gave for a view (trimDoViewChange).
-	newPrimaryCommitted heardCommitted
+	// By replica: the committed point it gave for a view in its
+	// STARTVIEWCHANGE or DOVIEWCHANGE, so that the view change need not send
+	// it those ops (trimDoViewChange, startViewMessage).
+	committedHeard []heardCommitted
 
 	// State transfer: the view being caught up to.
 	stateTransferView int
@@ -146,6 +148,7 @@ func NewReplica(id, npeers int, sm StateMachine, opts Options) (*Replica, error)
 		epochStarted:      make([]bool, npeers),
 		startViewChanges:  make([]bool, npeers),
 		doViewChanges:     make([]*Message, npeers),
+		committedHeard:    make([]heardCommitted, npeers),
 		recoveryResponses: make([]*Message, npeers),
 		logf:              func(string, string, ...any) {},
 	}

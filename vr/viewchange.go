@@ -26,7 +26,7 @@ func (r *Replica) startViewChange(v int) {
 
 // onStartViewChange counts the replicas that want view m.View (§3 steps 1–2).
 func (r *Replica) onStartViewChange(m Message) {
-	r.hearNewPrimaryCommitted(m)
+	r.hearCommitted(m)
 	//lab:begin A
 	if !r.joinViewChange(m) {
 		return
@@ -99,19 +99,32 @@ func (r *Replica) sendDoViewChange() {
 	//lab:end
 }
 
-// hearNewPrimaryCommitted records the committed point that the new primary
-// of view m.View gives in its STARTVIEWCHANGE (the lowest it gave for that
-// view: a replica that restarted may give less than its earlier life did).
-func (r *Replica) hearNewPrimaryCommitted(m Message) {
-	h := &r.newPrimaryCommitted
-	if m.From != r.primaryOf(m.View) || m.View < r.view {
+// hearCommitted records the committed point the sender of a
+// STARTVIEWCHANGE or DOVIEWCHANGE gives for view m.View: ops it holds and
+// knows committed, hence the same in every log of the view. It keeps the
+// lowest point a replica gave for the view: one that restarted may give
+// less than its earlier life did.
+func (r *Replica) hearCommitted(m Message) {
+	if m.View < r.view || m.From < 0 || m.From >= len(r.committedHeard) {
 		return
 	}
+	op := m.CommitNumber // a STARTVIEWCHANGE gives its sender's committedPoint
+	if m.Type == MsgDoViewChange {
+		op = min(m.CommitNumber, m.OpNumber) // ops it holds, known committed
+	}
+	h := &r.committedHeard[m.From]
 	if h.known && h.epoch == r.epoch && h.view == m.View {
-		h.op = min(h.op, m.CommitNumber)
+		h.op = min(h.op, op)
 		return
 	}
-	*h = heardCommitted{known: true, epoch: r.epoch, view: m.View, op: m.CommitNumber}
+	*h = heardCommitted{known: true, epoch: r.epoch, view: m.View, op: op}
+}
+
+// heardFor returns the committed point replica p gave for this replica's
+// view, if it gave one.
+func (r *Replica) heardFor(p int) (op int, ok bool) {
+	h := r.committedHeard[p]
+	return h.op, h.known && h.epoch == r.epoch && h.view == r.view
 }
 
 // trimDoViewChange cuts this replica's DOVIEWCHANGE down to the ops the new
@@ -125,11 +138,11 @@ func (r *Replica) hearNewPrimaryCommitted(m Message) {
 // otherwise the log since the checkpoint and the checkpoint itself, the
 // service's whole state, would go to the new primary at every view change.)
 func (r *Replica) trimDoViewChange(m *Message) {
-	h := r.newPrimaryCommitted
-	if !h.known || h.epoch != r.epoch || h.view != m.View {
+	op, ok := r.heardFor(r.primaryOf(m.View))
+	if !ok {
 		return
 	}
-	held := min(h.op, r.committedPoint()) // at most op-number (executed ≤ op-number, checks.go)
+	held := min(op, r.committedPoint()) // at most op-number (executed ≤ op-number, checks.go)
 	if held < m.LogStart {
 		return // the new primary is behind this replica's checkpoint: it needs it
 	}
@@ -139,6 +152,7 @@ func (r *Replica) trimDoViewChange(m *Message) {
 
 // onDoViewChange is the new primary collecting logs (§3 step 3).
 func (r *Replica) onDoViewChange(m Message) {
+	r.hearCommitted(m)
 	//lab:begin A
 	if !r.joinViewChange(m) || r.primaryOf(r.view) != r.id {
 		return
@@ -198,13 +212,15 @@ func (r *Replica) broadcastStartView() {
 }
 
 // startViewMessage is the STARTVIEW of this replica's view for replica to:
-// the log after to's committed point, if to's DOVIEWCHANGE is here to show
-// it, else the whole log with the checkpoint. A replica's ops up to its
-// committed point are committed, hence the same in the new log, and while
-// it waits for STARTVIEW its log does not change; replaceLog keeps them.
-// (VR-PROTOCOL.md §5 [choice]: the log since the checkpoint, 10,000 ops
-// with the defaults, would otherwise go to every backup at every view
-// change, and a failover would wait for it.)
+// the log after to's committed point, if to gave it for this view (in its
+// STARTVIEWCHANGE or DOVIEWCHANGE), else the whole log with the checkpoint.
+// A replica's ops up to its committed point are committed, hence the same
+// in the new log, and while it waits for STARTVIEW its log does not change;
+// replaceLog keeps them. A replica that restarted since cannot adopt it; it
+// gets the view by state transfer, or by its next STARTVIEWCHANGE, whose
+// lower point the next STARTVIEW uses. (VR-PROTOCOL.md §5 [choice]: the log
+// since the checkpoint, 10,000 ops with the defaults, would otherwise go to
+// every backup at every view change, and a failover would wait for it.)
 func (r *Replica) startViewMessage(to int) Message {
 	m := Message{
 		Type:         MsgStartView,
@@ -214,8 +230,8 @@ func (r *Replica) startViewMessage(to int) Message {
 		OpNumber:     r.opNumber,
 		CommitNumber: r.commitNumber,
 	}
-	if d := r.doViewChanges[to]; d != nil {
-		if held := min(d.CommitNumber, d.OpNumber, r.opNumber); held >= r.logStart {
+	if op, ok := r.heardFor(to); ok {
+		if held := min(op, r.opNumber); held >= r.logStart {
 			m.LogStart, m.Checkpoint = held, nil
 		}
 	}

@@ -73,6 +73,33 @@ func TestStartViewCarriesOnlyWhatTheBackupLacks(t *testing.T) {
 	}
 }
 
+// TestStartViewTrimmedForAReplicaOutsideTheQuorum: a replica whose
+// DOVIEWCHANGE the new primary never got, but whose STARTVIEWCHANGE gave
+// its committed point, gets a STARTVIEW of only the ops after that point,
+// and ends with the whole log (VR-PROTOCOL.md §5 [choice]).
+func TestStartViewTrimmedForAReplicaOutsideTheQuorum(t *testing.T) {
+	g := committedGroup(t)
+	lostDVC := func(m Message) bool { return m.Type == MsgDoViewChange && m.From == 0 }
+	var toR0 []Message
+	for i := 0; i < 8 && len(toR0) == 0; i++ {
+		g.r[1].Tick() // R1 times out; R0 and R2 join, and R0's DOVIEWCHANGE is lost
+		for _, m := range g.runDropping(lostDVC) {
+			if m.Type == MsgStartView && m.To == 0 {
+				toR0 = append(toR0, m)
+			}
+		}
+	}
+	if len(toR0) == 0 {
+		t.Fatal("R1 sent R0 no STARTVIEW")
+	}
+	for _, m := range toR0 {
+		if m.LogStart != 3 || len(m.Entries) != 0 || m.Checkpoint != nil {
+			t.Errorf("R1's STARTVIEW to R0: log (%d..%d] with %d ops, checkpoint %v; expected (3..3] and no checkpoint: R0's STARTVIEWCHANGE gave its committed point 3", m.LogStart, m.OpNumber, len(m.Entries), m.Checkpoint != nil)
+		}
+	}
+	g.expectView1WithOps1To3(t)
+}
+
 // TestSilentPrimaryNoticedAfterExactlyT: a normal backup's timer is not
 // randomised (VR-PROTOCOL.md §3 [choice]); whatever its seed, it starts the
 // view change on the T-th tick without the primary.
@@ -148,10 +175,10 @@ func TestNewPrimaryThatRestartedWaitsForAWholeLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.hearNewPrimaryCommitted(Message{Type: MsgStartViewChange, From: 1, View: 1, CommitNumber: 5})
-	b.hearNewPrimaryCommitted(Message{Type: MsgStartViewChange, From: 1, View: 1, CommitNumber: 0})
-	b.hearNewPrimaryCommitted(Message{Type: MsgStartViewChange, From: 1, View: 1, CommitNumber: 4})
-	if h := b.newPrimaryCommitted; !h.known || h.view != 1 || h.op != 0 {
+	b.hearCommitted(Message{Type: MsgStartViewChange, From: 1, View: 1, CommitNumber: 5})
+	b.hearCommitted(Message{Type: MsgStartViewChange, From: 1, View: 1, CommitNumber: 0})
+	b.hearCommitted(Message{Type: MsgStartViewChange, From: 1, View: 1, CommitNumber: 4})
+	if h := b.committedHeard[1]; !h.known || h.view != 1 || h.op != 0 {
 		t.Errorf("after STARTVIEWCHANGEs of view 1 giving 5, 0, 4: recorded %+v; expected the lowest, 0", h)
 	}
 }
