@@ -120,6 +120,17 @@ func (r *Replica) hearCommitted(m Message) {
 	*h = heardCommitted{known: true, epoch: r.epoch, view: m.View, op: op}
 }
 
+// forgetOldCommitted drops the points heard for earlier views and epochs:
+// they are never used again, and the search (clone.go) would tell apart
+// states that differ only in them.
+func (r *Replica) forgetOldCommitted() {
+	for i, h := range r.committedHeard {
+		if h.known && (h.epoch != r.epoch || h.view < r.view) {
+			r.committedHeard[i] = heardCommitted{}
+		}
+	}
+}
+
 // heardFor returns the committed point replica p gave for this replica's
 // view, if it gave one.
 func (r *Replica) heardFor(p int) (op int, ok bool) {
@@ -274,6 +285,7 @@ func (r *Replica) enterNormal() {
 	r.lastNormalView = r.view
 	r.failedViewChanges = 0
 	r.viewStartOp = r.opNumber
+	r.forgetOldCommitted()
 	r.resetViewChangeTimer()
 	r.announceEpochStarted() // a new member now holds the epoch's state (part E)
 	r.resetLeases()          // Part F (lease.go)
