@@ -105,7 +105,7 @@ func (r *Replica) sendDoViewChange() {
 // lowest point a replica gave for the view: one that restarted may give
 // less than its earlier life did.
 func (r *Replica) hearCommitted(m Message) {
-	if m.View < r.view || m.From < 0 || m.From >= len(r.committedHeard) {
+	if m.View < r.view { // (m.From is a replica's: Step validated it)
 		return
 	}
 	op := m.CommitNumber // a STARTVIEWCHANGE gives its sender's committedPoint
@@ -120,19 +120,9 @@ func (r *Replica) hearCommitted(m Message) {
 	*h = heardCommitted{known: true, epoch: r.epoch, view: m.View, op: op}
 }
 
-// forgetOldCommitted drops the points heard for earlier views and epochs:
-// they are never used again, and the search (clone.go) would tell apart
-// states that differ only in them.
-func (r *Replica) forgetOldCommitted() {
-	for i, h := range r.committedHeard {
-		if h.known && (h.epoch != r.epoch || h.view < r.view) {
-			r.committedHeard[i] = heardCommitted{}
-		}
-	}
-}
-
 // heardFor returns the committed point replica p gave for this replica's
-// view, if it gave one.
+// view, if it gave one. Points heard for other views and epochs stay in
+// committedHeard until replaced, and are never used.
 func (r *Replica) heardFor(p int) (op int, ok bool) {
 	h := r.committedHeard[p]
 	return h.op, h.known && h.epoch == r.epoch && h.view == r.view
@@ -285,7 +275,6 @@ func (r *Replica) enterNormal() {
 	r.lastNormalView = r.view
 	r.failedViewChanges = 0
 	r.viewStartOp = r.opNumber
-	r.forgetOldCommitted()
 	r.resetViewChangeTimer()
 	r.announceEpochStarted() // a new member now holds the epoch's state (part E)
 	r.resetLeases()          // Part F (lease.go)

@@ -44,7 +44,8 @@ func (g *group) expectView1WithOps1To3(t *testing.T) {
 }
 
 // TestStartViewCarriesOnlyWhatTheBackupLacks: a new primary sends a backup
-// that gave its committed point for the view only the log after that point, and the backup, keeping its own committed ops, ends with the whole
+// that gave its committed point for the view only the log after that
+// point, and the backup, keeping its own committed ops, ends with the whole
 // log (VR-PROTOCOL.md §5 [choice]).
 func TestStartViewCarriesOnlyWhatTheBackupLacks(t *testing.T) {
 	g := committedGroup(t)
